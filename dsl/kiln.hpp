@@ -1,0 +1,9 @@
+#pragma once
+// Everything a network declaration needs: #include "dsl/kiln.hpp".
+#include "dsl/graph.hpp"
+#include "dsl/layers/activations.hpp"
+#include "dsl/layers/dense.hpp"
+#include "dsl/layers/flatten.hpp"
+#include "dsl/layers/losses.hpp"
+#include "dsl/network.hpp"
+#include "dsl/shape.hpp"

@@ -1,0 +1,208 @@
+#pragma once
+/*  network<Out>: everything kiln knows about a declared network at compile time.
+    WHAT IT REPRESENTS  the DAG that ends in node type Out, in topological order (each node
+                        once, inputs before users), with:
+      node_table    per node: kind, per-kind ordinal, name ("dense2"), shape, input indices
+      params        the parameter table - the single source of truth for the runtime arena,
+                    checkpoint names, optimizer state and the generator's inputs:
+                    (node, name "dense2.W", spec (shape, init, fans), offset into the arena)
+      inputs        the input nodes' shapes, by input index
+      output, loss  the last node; whether it is a loss and which
+    USE   using net = kiln::network_of<planar_classifier>;  net::param_size, net::params ... */
+#include <boost/hana.hpp>
+
+#include "dsl/graph.hpp"
+#include "dsl/layers/losses.hpp"
+
+namespace kiln {
+
+namespace hana = boost::hana;
+
+// ---------------------------------------------------------------- topological order
+template <int K, shape S>
+constexpr auto children(hana::basic_type<input_node<K, S>>) { return hana::tuple_t<>; }
+template <class L, class X, int P>
+constexpr auto children(hana::basic_type<layer_node<L, X, P>>) { return hana::tuple_t<X>; }
+template <merge_op Op, class A, class B>
+constexpr auto children(hana::basic_type<merge_node<Op, A, B>>) { return hana::tuple_t<A, B>; }
+
+struct topo_visit {
+    template <class Order, class T>
+    constexpr auto operator()(Order order, T t) const {
+        auto after = hana::fold_left(children(t), order, topo_visit{});
+        if constexpr (decltype(hana::contains(after, t))::value) return after;
+        else return hana::append(after, t);
+    }
+};
+
+template <class Out>
+constexpr auto topological_order() { return topo_visit{}(hana::tuple_t<>, hana::type_c<Out>); }
+
+// ---------------------------------------------------------------- tables
+struct node_info {
+    enum class role { input, layer, merge } what = role::layer;
+    const char* kind = "";
+    int ordinal = 0;            // 1-based among nodes of the same kind: dense1, dense2 ...
+    fixed_string<47> name{};
+    shape out{};
+    int from[2] = {-1, -1};     // indices of the input nodes in topological order
+    int input_index = -1;       // for role::input: which network input
+};
+
+struct param_entry {
+    int node = -1;
+    fixed_string<63> name{};    // "<node>.<role>": "dense2.W"
+    param_spec spec{};
+    std::size_t offset = 0;     // in elements, into the flat parameter arena
+};
+
+template <class N> struct node_traits;
+template <int K, shape S> struct node_traits<input_node<K, S>> {
+    static constexpr node_info::role what = node_info::role::input;
+    static constexpr const char* kind = "input";
+    static constexpr std::size_t param_tensors = 0;
+};
+template <class L, class X, int P> struct node_traits<layer_node<L, X, P>> {
+    static constexpr node_info::role what = node_info::role::layer;
+    static constexpr const char* kind = L::kind;
+    static constexpr std::size_t param_tensors = L::params(X::out).size();
+};
+template <merge_op Op, class A, class B> struct node_traits<merge_node<Op, A, B>> {
+    static constexpr node_info::role what = node_info::role::merge;
+    static constexpr const char* kind = merge_name(Op);
+    static constexpr std::size_t param_tensors = 0;
+};
+
+constexpr bool same_cstr(const char* a, const char* b) {
+    while (*a && *a == *b) { ++a; ++b; }
+    return *a == *b;
+}
+
+template <class Out>
+struct network {
+    using output_node = Out;
+    static constexpr auto nodes = topological_order<Out>();
+    static constexpr std::size_t node_count = decltype(hana::length(nodes))::value;
+
+    template <class N>
+    static constexpr int index_of() {
+        int i = 0, found = -1;
+        hana::for_each(nodes, [&](auto t) {
+            if constexpr (std::is_same_v<typename decltype(t)::type, N>) found = i;
+            ++i;
+        });
+        return found;
+    }
+
+  private:
+    template <class N>
+    static constexpr void fill_from(node_info& info) {
+        if constexpr (requires { typename N::from; }) info.from[0] = index_of<typename N::from>();
+        if constexpr (requires { typename N::lhs; }) {
+            info.from[0] = index_of<typename N::lhs>();
+            info.from[1] = index_of<typename N::rhs>();
+        }
+        if constexpr (requires { N::index; }) info.input_index = N::index;
+    }
+
+    static constexpr std::array<node_info, node_count> make_node_table() {
+        std::array<node_info, node_count> table{};
+        std::size_t i = 0;
+        hana::for_each(nodes, [&](auto t) {
+            using N = typename decltype(t)::type;
+            node_info& info = table[i];
+            info.what = node_traits<N>::what;
+            info.kind = node_traits<N>::kind;
+            info.out = N::out;
+            for (std::size_t j = 0; j < i; ++j)
+                if (same_cstr(table[j].kind, info.kind)) info.ordinal = table[j].ordinal;
+            info.ordinal += 1;
+            info.name = {};
+            info.name.append(info.kind).append(info.ordinal);
+            fill_from<N>(info);
+            ++i;
+        });
+        return table;
+    }
+
+  public:
+    static constexpr std::array<node_info, node_count> node_table = make_node_table();
+
+    static constexpr std::size_t param_tensor_count = hana::fold_left(
+        nodes, std::size_t{0},
+        [](std::size_t n, auto t) { return n + node_traits<typename decltype(t)::type>::param_tensors; });
+
+  private:
+    static constexpr std::array<param_entry, param_tensor_count> make_params() {
+        std::array<param_entry, param_tensor_count> table{};
+        std::size_t i = 0, offset = 0;
+        int node = 0;
+        hana::for_each(nodes, [&](auto t) {
+            using N = typename decltype(t)::type;
+            if constexpr (node_traits<N>::param_tensors > 0) {
+                for (const param_spec& spec : N::layer_type::params(N::from::out)) {
+                    param_entry& e = table[i++];
+                    e.node = node;
+                    e.spec = spec;
+                    e.offset = offset;
+                    e.name.append(node_table[static_cast<std::size_t>(node)].name).append(".").append(spec.role);
+                    offset += spec.size();
+                }
+            }
+            ++node;
+        });
+        return table;
+    }
+
+    static constexpr std::size_t count_inputs() {
+        std::size_t n = 0;
+        for (const node_info& info : node_table) n += info.what == node_info::role::input;
+        return n;
+    }
+
+  public:
+    static constexpr std::array<param_entry, param_tensor_count> params = make_params();
+    static constexpr std::size_t param_size = [] {
+        std::size_t n = 0;
+        for (const param_entry& e : params) n += e.spec.size();
+        return n;
+    }();
+
+    static constexpr std::size_t input_count = count_inputs();
+    static constexpr std::array<shape, input_count> input_shapes = [] {
+        std::array<shape, input_count> s{};
+        for (const node_info& info : node_table)
+            if (info.what == node_info::role::input) s[static_cast<std::size_t>(info.input_index)] = info.out;
+        return s;
+    }();
+    static_assert(input_count > 0, "kiln: a network needs at least one input(...)");
+    static_assert([] {
+        std::array<int, input_count> seen{};
+        for (const node_info& info : node_table)
+            if (info.what == node_info::role::input) {
+                if (info.input_index >= static_cast<int>(input_count)) return false;
+                seen[static_cast<std::size_t>(info.input_index)] += 1;
+            }
+        for (int s : seen) if (s != 1) return false;
+        return true;
+    }(), "kiln: network inputs must be numbered 0, 1, ... without gaps or repeats: input<K>(...)");
+
+    static constexpr shape output_shape = Out::out;
+
+    static constexpr bool has_loss = [] {
+        if constexpr (requires { typename Out::layer_type; }) return is_loss_layer<typename Out::layer_type>();
+        else return false;
+    }();
+    static constexpr loss_kind loss = [] {
+        if constexpr (has_loss) return Out::layer_type::which;
+        else return loss_kind::mse;
+    }();
+    // The node whose value `predict` returns: the loss's fused activation of its input.
+    static constexpr int output_index = static_cast<int>(node_count) - 1;
+};
+
+// network_of<planar_classifier>, from the declared constexpr variable.
+template <const auto& Net>
+using network_of = network<std::remove_cvref_t<decltype(Net)>>;
+
+}  // namespace kiln
