@@ -1,0 +1,81 @@
+"""PyTorch twins of kiln's benchmark networks: the one table to extend.
+
+Each entry maps the kiln net name (as it appears in `BM_<net>/<stage>/<schedule>`) to a
+`Net`:
+    build()        -> nn.Module mapping (N, in_features) float32 to the LOGITS (N, out);
+                      no final activation, so training can use the fused, stable loss.
+    in_features    -> features per sample (innermost axis).
+    out_features   -> width of the logits.
+    make_loss()    -> loss module taking (logits, target) and returning a scalar mean.
+    predict(z)     -> the inference head applied to the logits (kiln's infer stages return
+                      probabilities, so ours include the sigmoid too).
+    make_target(n, generator) -> random target batch of the right shape and dtype.
+
+Layer shapes follow DESIGN.md section 2: float32, features innermost, nn.Linear weight
+[out, in]. Initialisation does not affect timing; PyTorch's default is kept.
+
+To add a net: write a builder and add one line to NETS. Nothing else changes.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+def _binary_target(n: int, generator: torch.Generator) -> torch.Tensor:
+    # (N, 1) labels in {0, 1}, float32 as BCEWithLogitsLoss wants.
+    return torch.randint(0, 2, (n, 1), generator=generator).to(torch.float32)
+
+
+@dataclass(frozen=True)
+class Net:
+    build: Callable[[], nn.Module]
+    in_features: int
+    out_features: int
+    make_loss: Callable[[], nn.Module]
+    predict: Callable[[torch.Tensor], torch.Tensor]
+    make_target: Callable[[int, torch.Generator], torch.Tensor]
+
+
+def _mlp(sizes, hidden_act):
+    """Dense stack sizes[0] -> ... -> sizes[-1]; hidden_act after every layer but the last."""
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i + 1 < len(sizes) - 1:
+            layers.append(hidden_act())
+    return nn.Sequential(*layers)
+
+
+def _binary(sizes, hidden_act=nn.ReLU) -> Net:
+    """Binary classifier: dense stack to 1 logit, sigmoid + binary cross-entropy."""
+    return Net(
+        build=lambda: _mlp(sizes, hidden_act),
+        in_features=sizes[0],
+        out_features=sizes[-1],
+        make_loss=nn.BCEWithLogitsLoss,
+        predict=torch.sigmoid,
+        make_target=_binary_target,
+    )
+
+
+# name -> Net. Keep names identical to kiln's benchmark names (underscores).
+NETS = {
+    # 64x64x3 image flattened -> 1
+    "logistic_regression": _binary([12288, 1]),
+    # 2 -> 4 tanh -> 1
+    "planar_classifier": _binary([2, 4, 1], hidden_act=nn.Tanh),
+    # 12288 -> 7 relu -> 1
+    "two_layer_nn": _binary([12288, 7, 1]),
+    # 12288 -> 20 relu -> 7 relu -> 5 relu -> 1
+    "l_layer_nn": _binary([12288, 20, 7, 5, 1]),
+}
+
+# stage -> (batch, training?). Same names as kiln's `<stage>`.
+STAGES = {
+    "train_b64": (64, True),
+    "infer_b1": (1, False),
+    "infer_b64": (64, False),
+}
