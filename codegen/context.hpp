@@ -1,0 +1,86 @@
+#pragma once
+/*  What every op's lowering receives, and the record of the stages it creates.
+    WHAT IT REPRESENTS
+      op_ctx     one node being lowered: its name ("dense2"), element type, per-sample
+                 input/output shapes, the batch extent N, and the stage list.
+      stage      a Func plus the role it plays (matmul, pointwise, ...). Ops only *declare*
+                 roles; codegen/schedule/ turns roles into loop nests. Algorithm and
+                 schedule stay apart (STYLE.md, habit 4).
+      op<L>      specialised once per layer in codegen/ops/<stem>.hpp:
+                   static Func forward(const op_ctx&, const Func& x, const std::vector<Func>& p);
+                   static grads backward(const op_ctx&, const Func& x, const Func& y,
+                                         const Func& dy, const std::vector<Func>& p);
+    NAMING     every Func is "<node>_<role>" ("dense2_fwd", "dense2_d_W"; Halide forbids dots), so .stmt reads.
+    LAYOUT     activations are Funcs of (dims of the sample, innermost first..., n).        */
+#include <string>
+#include <vector>
+
+#include <Halide.h>
+
+#include "dsl/shape.hpp"
+
+namespace kiln::codegen {
+
+using Halide::Expr;
+using Halide::Func;
+using Halide::RDom;
+using Halide::Var;
+
+enum class stage_kind {
+    pointwise,   // element-wise over an activation (..., n)
+    matmul,      // out(o, n) = b(o) + sum_f W(f, o) x(f, n)        r: f
+    matmul_dx,   // dx(f, n) = sum_o W(f, o) dy(o, n)               r: o
+    matmul_dw,   // dW(f, o) = sum_n x(f, n) dy(o, n)               r: n
+    batch_sum,   // db(o)    = sum_n dy(o, n)                       r: n
+    feature_sum, // s(n)     = sum_f g(f, n)  (softmax, loss rows)   r: f
+    scalar_sum,  // cost()   = sum over everything                  r: all
+};
+
+struct stage {
+    Func f;
+    stage_kind kind;
+    RDom r;                 // the reduction, for the reducing kinds
+    int inner_extent = 1;   // compile-time extent of the innermost pure dimension
+    int reduce_extent = 0;  // compile-time extent of r where known, 0 when it is the batch
+};
+
+using stage_list = std::vector<stage>;
+
+// The Vars of an activation of per-sample shape s: (f, n), (f, t, n) or (c, x, y, n).
+inline std::vector<Var> activation_vars(const shape& s) {
+    switch (s.kind) {
+    case shape_kind::features: return {Var("f"), Var("n")};
+    case shape_kind::sequence: return {Var("f"), Var("t"), Var("n")};
+    case shape_kind::image: return {Var("c"), Var("x"), Var("y"), Var("n")};
+    }
+    return {};
+}
+
+inline std::vector<Expr> as_exprs(const std::vector<Var>& vs) { return {vs.begin(), vs.end()}; }
+
+struct op_ctx {
+    std::string name;      // node name: "dense2"
+    Halide::Type type;     // element type: Float(32), or Float(64) for gradcheck
+    shape in{}, out{};     // per-sample shapes of the (first) input and the output
+    Expr batch;            // N, the extent of the last dimension at run time
+    stage_list* stages = nullptr;
+
+    Expr k(double v) const { return Halide::cast(type, Expr(v)); }
+    Func func(const std::string& role) const { return Func(name + "_" + role); }
+    void mark(const Func& f, stage_kind kind, RDom r = RDom(), int inner = 1, int reduce = 0) const {
+        stages->push_back({f, kind, r, inner, reduce});
+    }
+};
+
+struct grads {
+    Func d_in;                   // undefined when the input needs no gradient
+    std::vector<Func> d_params;  // in the layer's parameter order
+};
+
+template <class Layer>
+struct op {
+    static_assert(sizeof(Layer) == 0,
+                  "kiln: no lowering for this layer; include codegen/ops/<its stem>.hpp");
+};
+
+}  // namespace kiln::codegen

@@ -1,0 +1,116 @@
+#pragma once
+/*  lower<Net>: a network type -> Halide Funcs for inference, the cost and every gradient.
+    REQUIRES  inputs[k]: Func over (input k's per-sample dims..., n);
+              params[i]: Func over the i-th parameter's dims, in Net::params order;
+              labels:    Func over (output dims..., n), or undefined for inference only.
+    ENSURES   prediction: the output (the loss's fused activation);
+              with labels: cost() the mean cost, d_params[i] d cost / d params[i].
+              Each node is computed once however many consumers it has; gradients from
+              several consumers are summed. No gradient flows into a network input, nor
+              into a branch with no parameter upstream of it.
+    All Funcs are recorded in `stages` with their role, for codegen/schedule/.           */
+#include <optional>
+
+#include "codegen/context.hpp"
+#include "codegen/ops/all.hpp"
+#include "dsl/network.hpp"
+
+namespace kiln::codegen {
+
+struct lowered {
+    Func prediction;
+    Func cost;                    // defined when labels were given
+    std::vector<Func> d_params;   // defined when labels were given
+    stage_list stages;
+};
+
+template <class Net>
+lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vector<Func>& params,
+              Expr batch, const Func& labels = Func()) {
+    constexpr std::size_t count = Net::node_count;
+    const bool training = labels.defined();
+    lowered out;
+    std::vector<Func> value(count), grad(count);
+    std::vector<bool> has_upstream_params(count, false);
+    out.d_params.resize(Net::params.size());
+
+    auto ctx_for = [&](std::size_t i, const shape& in) {
+        return op_ctx{std::string(Net::node_table[i].name.view()), type, in, Net::node_table[i].out,
+                      batch, &out.stages};
+    };
+    auto params_of = [&](std::size_t i) {
+        std::vector<Func> p;
+        for (std::size_t j = 0; j < Net::params.size(); ++j)
+            if (Net::params[j].node == static_cast<int>(i)) p.push_back(params[j]);
+        return p;
+    };
+    auto first_param = [&](std::size_t i) {
+        for (std::size_t j = 0; j < Net::params.size(); ++j)
+            if (Net::params[j].node == static_cast<int>(i)) return j;
+        return Net::params.size();
+    };
+    auto accumulate = [&](int target, const Func& contribution) {
+        const std::size_t t = static_cast<std::size_t>(target);
+        if (!has_upstream_params[t] || !contribution.defined()) return;
+        if (!grad[t].defined()) { grad[t] = contribution; return; }
+        std::vector<Var> v = activation_vars(Net::node_table[t].out);
+        Func sum(std::string(Net::node_table[t].name.view()) + "_d_sum" + std::to_string(out.stages.size()));
+        sum(v) = grad[t](v) + contribution(v);
+        out.stages.push_back({sum, stage_kind::pointwise, RDom(), Net::node_table[t].out[0], 0});
+        grad[t] = sum;
+    };
+
+    // ---------------------------------------------------------------- forward
+    std::size_t i = 0;
+    hana::for_each(Net::nodes, [&](auto t) {
+        using N = typename decltype(t)::type;
+        const node_info& info = Net::node_table[i];
+        if constexpr (node_traits<N>::what == node_info::role::input) {
+            value[i] = inputs[static_cast<std::size_t>(N::index)];
+        } else if constexpr (node_traits<N>::what == node_info::role::layer) {
+            const std::size_t from = static_cast<std::size_t>(info.from[0]);
+            has_upstream_params[i] = node_traits<N>::param_tensors > 0 || has_upstream_params[from];
+            value[i] = op<typename N::layer_type>::forward(ctx_for(i, N::from::out), value[from], params_of(i));
+        } else {
+            const std::size_t a = static_cast<std::size_t>(info.from[0]), b = static_cast<std::size_t>(info.from[1]);
+            has_upstream_params[i] = has_upstream_params[a] || has_upstream_params[b];
+            value[i] = merge_lowering::forward(ctx_for(i, N::lhs::out), N::op, value[a], value[b], N::lhs::out);
+        }
+        ++i;
+    });
+    out.prediction = value[count - 1];
+    if (!training) return out;
+
+    // ---------------------------------------------------------------- cost and backward
+    static_assert(Net::has_loss, "kiln: training needs a network that ends in a loss:: layer");
+    hana::for_each(hana::reverse(Net::nodes), [&](auto t) {
+        using N = typename decltype(t)::type;
+        --i;
+        const node_info& info = Net::node_table[i];
+        if constexpr (node_traits<N>::what == node_info::role::layer) {
+            using L = typename N::layer_type;
+            const std::size_t from = static_cast<std::size_t>(info.from[0]);
+            const op_ctx c = ctx_for(i, N::from::out);
+            if constexpr (is_loss_layer<L>()) {
+                out.cost = op<L>::cost(c, value[from], labels);
+                accumulate(info.from[0], op<L>::d_logits(c, value[from], value[i], labels));
+            } else {
+                if (!grad[i].defined()) return;
+                grads g = op<L>::backward(c, value[from], value[i], grad[i], params_of(i));
+                accumulate(info.from[0], g.d_in);
+                const std::size_t p0 = first_param(i);
+                for (std::size_t k = 0; k < g.d_params.size(); ++k) out.d_params[p0 + k] = g.d_params[k];
+            }
+        } else if constexpr (node_traits<N>::what == node_info::role::merge) {
+            if (!grad[i].defined()) return;
+            const std::size_t a = static_cast<std::size_t>(info.from[0]), b = static_cast<std::size_t>(info.from[1]);
+            auto [da, db] = merge_lowering::backward(ctx_for(i, N::lhs::out), N::op, value[a], value[b],
+                                                     grad[i], N::lhs::out, N::rhs::out);
+            accumulate(info.from[0], da);
+            accumulate(info.from[1], db);
+        }
+    });
+    return out;
+}
+
+}  // namespace kiln::codegen

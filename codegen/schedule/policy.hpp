@@ -1,0 +1,104 @@
+#pragma once
+/*  Schedules: how each stage role becomes a loop nest. The maths never changes here.
+      naive   every stage compute_root, serial, scalar: the baseline kiln is measured against
+              (and the float64 gradcheck build, where speed does not matter).
+      manual  kiln's per-role CPU policy (below). The autoschedulers (Mullapudi2016 ...) are
+              applied by Halide's build rules instead: see codegen/generator.hpp.
+    Machine for the figures quoted in comments: this project's 2-core AVX-512 x86-64 VM
+    (Zen 5), Halide 14, float32, 1 thread unless said.                                     */
+#include <algorithm>
+
+#include "codegen/context.hpp"
+
+namespace kiln::codegen {
+
+inline void schedule_naive(const stage_list& stages) {
+    for (const stage& s : stages) {
+        Func f = s.f;
+        f.compute_root();
+    }
+}
+
+// Widest power-of-two vector (at most the machine's) that an extent can use.
+inline int vector_width(int natural, int extent) {
+    int w = 1;
+    while (w * 2 <= natural && w * 2 <= extent) w *= 2;
+    return w;
+}
+
+/*  manual: one policy per role.
+    - Every stage is computed at root: the training step needs every activation for the
+      backward pass anyway, and each stage is then one dense, vectorised loop nest.
+    - Vectorise the innermost pure dimension (channels / features); when it is 1, vectorise
+      over the batch instead. Tails are guarded, so any batch size works.
+    - Go parallel over the batch (or over feature chunks for weight gradients) only where a
+      stage has enough work to pay for waking the thread pool (~2 us here).
+    - matmul with a long reduction (F >= 64): rfactor the reduction into vector lanes, so the
+      dot products over contiguous W(:, o) and x(:, n) run as wide FMAs.               */
+inline void schedule_manual(const stage_list& stages, const Halide::Target& target) {
+    using Halide::TailStrategy;
+    constexpr int parallel_threshold = 4096;  // elements of work per sample before going parallel
+    for (const stage& s : stages) {
+        Func f = s.f;
+        const int natural = target.natural_vector_size(f.output_types()[0]);
+        std::vector<Var> v = f.args();
+        f.compute_root();
+        if (v.empty()) continue;  // a scalar (the cost): nothing to vectorise
+        const Var n = v.back();
+        const int w = vector_width(natural, s.inner_extent);
+        auto vectorize_pure = [&](Halide::Stage st) {
+            if (v.size() == 1) return;
+            if (s.inner_extent >= 2) st.vectorize(v[0], w, TailStrategy::GuardWithIf);
+            else st.vectorize(n, natural, TailStrategy::GuardWithIf);
+        };
+        switch (s.kind) {
+        case stage_kind::pointwise:
+            vectorize_pure(f);
+            if (s.inner_extent >= parallel_threshold) f.parallel(n);
+            break;
+        case stage_kind::matmul: {
+            vectorize_pure(f);
+            const int F = s.reduce_extent;
+            if (F >= 64) {
+                Halide::RVar ro("ro"), ri("ri");
+                Var u("u");
+                f.update().split(s.r.x, ro, ri, natural);
+                Func lanes = f.update().rfactor(ri, u);
+                lanes.compute_at(f, n).vectorize(u);
+                lanes.update().reorder(u, ro).vectorize(u);
+                if (F * s.inner_extent >= parallel_threshold) f.update().parallel(n);
+            } else if (s.inner_extent >= 2) {
+                f.update().reorder(v[0], s.r.x, n).vectorize(v[0], w, TailStrategy::GuardWithIf);
+            } else {
+                f.update().reorder(n, s.r.x).vectorize(n, natural, TailStrategy::GuardWithIf);
+            }
+            break;
+        }
+        case stage_kind::matmul_dx:
+            vectorize_pure(f);
+            f.update().reorder(v[0], s.r.x, n).vectorize(v[0], w, TailStrategy::GuardWithIf);
+            if (s.inner_extent * s.reduce_extent >= parallel_threshold) f.update().parallel(n);
+            break;
+        case stage_kind::matmul_dw: {
+            // dW(f, o) += x(f, n) dy(o, n): chunks of f stay in L1 while n streams past.
+            Var fo("fo"), fi("fi");
+            f.vectorize(v[0], w, TailStrategy::GuardWithIf);
+            auto up = f.update();
+            up.split(v[0], fo, fi, 1024, TailStrategy::GuardWithIf)
+                .reorder(fi, s.r.x, fo, v[1])
+                .vectorize(fi, w, TailStrategy::GuardWithIf);
+            if (s.inner_extent >= 2048) up.parallel(fo);
+            break;
+        }
+        case stage_kind::batch_sum:
+            f.vectorize(v[0], w, TailStrategy::GuardWithIf);
+            f.update().reorder(v[0], s.r.x).vectorize(v[0], w, TailStrategy::GuardWithIf);
+            break;
+        case stage_kind::feature_sum:
+        case stage_kind::scalar_sum:
+            break;
+        }
+    }
+}
+
+}  // namespace kiln::codegen
