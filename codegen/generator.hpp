@@ -8,7 +8,7 @@
       schedule  manual | naive; ignored when auto_schedule=true (Mullapudi2016 ...)
       batch_estimate  the N the autoschedulers plan for (default 64)
     SIGNATURE (the order the runtime calls it in, through the _argv entry point)
-      inputs in input order ("input0" ...), "labels" for grad, then one buffer per parameter
+      inputs in input order ("input0" ...), each 2-D: (sample size, N), samples dense, "labels" for grad, then one buffer per parameter
       named like the table with '.' -> '_' ("dense1_W"); outputs "prediction", or "cost"
       then "d_dense1_W" ... in table order. Every per-sample dimension is bound to its
       compile-time extent, so a wrongly shaped buffer is refused with Halide's message.  */
@@ -49,8 +49,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             throw std::invalid_argument("network_generator: stage must be 'forward' or 'grad', got '" +
                                         std::string(stage) + "'");
         for (std::size_t k = 0; k < Net::input_count; ++k)
-            inputs_.push_back(this->template add_input<Buffer>("input" + std::to_string(k), t,
-                                                               Net::input_shapes[k].rank + 1));
+            inputs_.push_back(this->template add_input<Buffer>("input" + std::to_string(k), t, 2));
         if (grad)
             labels_ = this->template add_input<Buffer>("labels", t, Net::output_shape.rank + 1);
         for (const param_entry& e : Net::params)
@@ -69,7 +68,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         const int n_est = batch_estimate;
         std::vector<Func> inputs, params;
         for (std::size_t k = 0; k < Net::input_count; ++k) {
-            bind_sample_dims(*inputs_[k], Net::input_shapes[k], n_est);
+            bind_sample_dims(*inputs_[k], make_features(static_cast<int>(Net::input_shapes[k].size())), n_est);
             inputs.push_back(*inputs_[k]);
         }
         for (std::size_t i = 0; i < Net::params.size(); ++i) {
@@ -84,21 +83,27 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             bind_sample_dims(*labels_, Net::output_shape, n_est);
             labels = *labels_;
         }
-        const Expr batch = inputs_[0]->dim(Net::input_shapes[0].rank).extent();
+        const Expr batch = inputs_[0]->dim(1).extent();
         lowered l = lower<Net>(elem, inputs, params, batch, labels);
 
         if (training()) {
-            *cost_ = l.cost;
+            // Outputs copy the lowered Funcs, so that the argument names stay "cost",
+            // "d_<param>", "prediction" whatever the ops call their stages.
+            (*cost_)() = l.cost();
             cost_->set_estimates({});
             for (std::size_t i = 0; i < Net::params.size(); ++i) {
-                *d_params_[i] = l.d_params[i];
+                std::vector<Var> v = l.d_params[i].args();
+                (*d_params_[i])(v) = l.d_params[i](v);
+                l.stages.push_back({*d_params_[i], stage_kind::pointwise, RDom(), Net::params[i].spec.dims[0], 0});
                 const param_spec& spec = Net::params[i].spec;
                 Halide::Region r;
                 for (int d = 0; d < spec.rank; ++d) r.push_back({0, spec.dims[static_cast<std::size_t>(d)]});
                 d_params_[i]->set_estimates(r);
             }
         } else {
-            *prediction_ = l.prediction;
+            std::vector<Var> v = l.prediction.args();
+            (*prediction_)(v) = l.prediction(v);
+            l.stages.push_back({*prediction_, stage_kind::pointwise, RDom(), Net::output_shape[0], 0});
             Halide::Region r;
             for (int d = 0; d < Net::output_shape.rank; ++d) r.push_back({0, Net::output_shape[d]});
             r.push_back({0, n_est});

@@ -1,6 +1,8 @@
 #pragma once
 /*  lower<Net>: a network type -> Halide Funcs for inference, the cost and every gradient.
-    REQUIRES  inputs[k]: Func over (input k's per-sample dims..., n);
+    REQUIRES  inputs[k]: Func over (f, n), input k's samples stored densely, f = the flat
+              index of the sample's dims innermost-first (so an image is read as (c, x, y, n)
+              through an affine view, and flatten of an input moves no data);
               params[i]: Func over the i-th parameter's dims, in Net::params order;
               labels:    Func over (output dims..., n), or undefined for inference only.
     ENSURES   prediction: the output (the loss's fused activation);
@@ -31,6 +33,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
     const bool training = labels.defined();
     lowered out;
     std::vector<Func> value(count), grad(count);
+    std::vector<Func> dense_flat(count);  // a node's value as (f, n), where that costs nothing
     std::vector<bool> has_upstream_params(count, false);
     out.d_params.resize(Net::params.size());
 
@@ -66,11 +69,28 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
         using N = typename decltype(t)::type;
         const node_info& info = Net::node_table[i];
         if constexpr (node_traits<N>::what == node_info::role::input) {
-            value[i] = inputs[static_cast<std::size_t>(N::index)];
+            const Func& flat = inputs[static_cast<std::size_t>(N::index)];
+            dense_flat[i] = flat;
+            if constexpr (N::out.rank == 1) {
+                value[i] = flat;
+            } else {
+                std::vector<Var> v = activation_vars(N::out);
+                Expr at = 0, stride = 1;
+                for (int d = 0; d < N::out.rank; ++d) {
+                    at = at + v[static_cast<std::size_t>(d)] * stride;
+                    stride = stride * N::out[d];
+                }
+                Func view(std::string(info.name.view()) + "_view");
+                view(v) = flat(at, v.back());
+                value[i] = view;
+            }
         } else if constexpr (node_traits<N>::what == node_info::role::layer) {
+            using L = typename N::layer_type;
             const std::size_t from = static_cast<std::size_t>(info.from[0]);
             has_upstream_params[i] = node_traits<N>::param_tensors > 0 || has_upstream_params[from];
-            value[i] = op<typename N::layer_type>::forward(ctx_for(i, N::from::out), value[from], params_of(i));
+            if (std::is_same_v<L, flatten_t> && dense_flat[from].defined()) value[i] = dense_flat[from];
+            else value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from], params_of(i));
+            if (std::is_same_v<L, flatten_t>) dense_flat[i] = value[i];
         } else {
             const std::size_t a = static_cast<std::size_t>(info.from[0]), b = static_cast<std::size_t>(info.from[1]);
             has_upstream_params[i] = has_upstream_params[a] || has_upstream_params[b];

@@ -81,10 +81,13 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             break;
         case stage_kind::matmul_dw: {
             // dW(f, o) += x(f, n) dy(o, n): chunks of f stay in L1 while n streams past.
+            // A guarded split runs its inner loop to the full factor, so the chunk never
+            // exceeds F (rounded up to the vector).
             Var fo("fo"), fi("fi");
+            const int chunk = std::min(1024, (s.inner_extent + w - 1) / w * w);
             f.vectorize(v[0], w, TailStrategy::GuardWithIf);
             auto up = f.update();
-            up.split(v[0], fo, fi, 1024, TailStrategy::GuardWithIf)
+            up.split(v[0], fo, fi, chunk, TailStrategy::GuardWithIf)
                 .reorder(fi, s.r.x, fo, v[1])
                 .vectorize(fi, w, TailStrategy::GuardWithIf);
             if (s.inner_extent >= 2048) up.parallel(fo);

@@ -1,0 +1,70 @@
+# kiln_add_network(NAME HEADER <net.hpp> VARIABLE <qualified constexpr variable>
+#                  [SCHEDULES manual Mullapudi2016 ...])
+#
+# Turns a declared network into AOT-compiled Halide libraries, with no generator code
+# written by hand: a three-line generator source is written from the network's name, and
+# codegen/generator.hpp derives every input and output from the network type. Builds
+#   <NAME>_forward_<schedule>, <NAME>_grad_<schedule>   for each schedule
+#   <NAME>_grad_f64                                       float64, for gradcheck
+# and an INTERFACE target <NAME>_kernels whose header <NAME>_kernels.hpp lists them for the
+# runtime (kiln::kernel_set). Link it and kiln_runtime into the model's binary.
+set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+function(kiln_add_network NAME)
+  cmake_parse_arguments(ARG "" "HEADER;VARIABLE" "SCHEDULES" ${ARGN})
+  if(NOT ARG_HEADER OR NOT ARG_VARIABLE)
+    message(FATAL_ERROR "kiln_add_network(${NAME}): HEADER and VARIABLE are required")
+  endif()
+  if(NOT ARG_SCHEDULES)
+    set(ARG_SCHEDULES ${KILN_SCHEDULES})
+  endif()
+  get_filename_component(header "${ARG_HEADER}" ABSOLUTE)
+  set(gen_dir "${CMAKE_CURRENT_BINARY_DIR}/${NAME}")
+  file(MAKE_DIRECTORY "${gen_dir}")
+
+  set(KILN_NET_HEADER "${header}")
+  set(KILN_NET_VARIABLE "${ARG_VARIABLE}")
+  set(KILN_NET_NAME "${NAME}")
+  configure_file("${KILN_CMAKE_DIR}/generator.cpp.in" "${gen_dir}/${NAME}_generator.cpp" @ONLY)
+  add_halide_generator(${NAME}.generator SOURCES "${gen_dir}/${NAME}_generator.cpp"
+                       LINK_LIBRARIES kiln_codegen)
+
+  set(libs "")
+  set(includes "")
+  set(variants "")
+  foreach(schedule IN LISTS ARG_SCHEDULES)
+    set(extra "")
+    if(schedule STREQUAL "manual" OR schedule STREQUAL "naive")
+      set(params schedule=${schedule})
+    else()
+      set(params "machine_params=2,33554432,40")
+      set(extra AUTOSCHEDULER Halide::${schedule})
+    endif()
+    foreach(stage forward grad)
+      set(lib ${NAME}_${stage}_${schedule})
+      add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
+                         TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
+                         PARAMS stage=${stage} ${params} ${extra}
+                         STMT ${lib}_STMT)
+      list(APPEND libs ${lib})
+      string(APPEND includes "#include \"${lib}.h\"\n")
+    endforeach()
+    string(APPEND variants
+      "    {\"${schedule}\", \"host\", &${NAME}_forward_${schedule}_argv, &${NAME}_forward_${schedule}_metadata,\n"
+      "     &${NAME}_grad_${schedule}_argv, &${NAME}_grad_${schedule}_metadata},\n")
+  endforeach()
+  set(lib ${NAME}_grad_f64)
+  add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
+                     TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
+                     PARAMS stage=grad elem=float64 schedule=naive)
+  list(APPEND libs ${lib})
+  string(APPEND includes "#include \"${lib}.h\"\n")
+
+  set(KILN_KERNEL_INCLUDES "${includes}")
+  set(KILN_KERNEL_VARIANTS "${variants}")
+  configure_file("${KILN_CMAKE_DIR}/kernels.hpp.in" "${gen_dir}/${NAME}_kernels.hpp" @ONLY)
+
+  add_library(${NAME}_kernels INTERFACE)
+  target_include_directories(${NAME}_kernels INTERFACE "${gen_dir}")
+  target_link_libraries(${NAME}_kernels INTERFACE ${libs} kiln_optimizers kiln_dsl)
+endfunction()

@@ -1,0 +1,211 @@
+#pragma once
+/*  run_app<Net>: the command line every kiln-<model> binary shares.
+      kiln-<model>                 train on the default data and report (same as `train`)
+      kiln-<model> train  [--learning-rate R] [--iterations K | --epochs E] [--batch-size B]
+                          [--seed S] [--init zeros|random|xavier|he] [--data FILE]
+                          [--checkpoint FILE] [--plot DIR] [--schedule NAME] [--quiet]
+      kiln-<model> eval     --checkpoint FILE [--data FILE]
+      kiln-<model> predict  --checkpoint FILE INPUT...
+      kiln-<model> info
+      kiln-<model> gradcheck [--checkpoint FILE] [--samples N] [--max-params N] [--epsilon E]
+    `train` ends with one JSON line: {"model", "train_accuracy", "test_accuracy",
+    "final_cost", "train_seconds"}. Errors print "error: ..." and exit 1; a bad command
+    line exits 2 with CLI11's message.                                                    */
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/gradcheck.hpp"
+#include "runtime/model.hpp"
+#include "runtime/plot.hpp"
+#include "runtime/train.hpp"
+
+namespace kiln {
+
+struct app_spec {
+    std::string name;     // "planar-classifier": the binary is kiln-<name>
+    std::string summary;  // one line for --help
+    // Defaults of `train`, as the course sets them for this model.
+    fit_options fit{};
+    init_scheme init = init_scheme::random;
+    double init_scale = 0.01;
+    // (train, test) from --data FILE when given, else the model's default data.
+    std::function<std::pair<dataset, dataset>(const std::optional<std::filesystem::path>& data,
+                                              std::uint64_t seed)>
+        load;
+    // predict: one input file or argument -> one sample's features.
+    std::function<std::vector<float>(const std::string& input)> sample_of;
+    std::string predict_help = "image files (PNG or JPEG)";
+    // Extra pictures after training, besides the cost curve (planar: decision boundary).
+    std::function<void(const std::filesystem::path& dir, const std::function<std::vector<float>(
+                                                             std::span<const float>, std::size_t)>& predict,
+                       const dataset& train)>
+        plot_extra;
+};
+
+namespace detail {
+inline std::string json_number(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+template <class Net>
+void print_info(const app_spec& spec, const kernel_set& k) {
+    std::printf("kiln-%s: %s\n\n  %-14s %-24s %-26s %s\n", spec.name.c_str(), spec.summary.c_str(), "node",
+                "layer", "output", "params");
+    for (std::size_t i = 0; i < Net::node_count; ++i) {
+        const node_info& n = Net::node_table[i];
+        std::size_t count = 0;
+        for (const param_entry& e : Net::params)
+            if (e.node == static_cast<int>(i)) count += e.spec.size();
+        std::printf("  %-14s %-24s %-26s %zu\n", n.name.c_str(), n.kind, describe(n.out).c_str(), count);
+    }
+    std::printf("\n  parameters: %zu in %zu tensors\n", Net::param_size, Net::params.size());
+    for (const param_entry& e : Net::params) {
+        std::string dims;
+        for (auto d : checkpoint_shape(e)) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+        std::printf("    %-20s [%s]\n", e.name.c_str(), dims.c_str());
+    }
+    std::string schedules;
+    for (const kernel_variant& v : k.variants) schedules += std::string(schedules.empty() ? "" : ", ") + v.schedule;
+    std::printf("  schedules: %s (target host)\n", schedules.c_str());
+}
+}  // namespace detail
+
+template <class Net>
+int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& spec) {
+    CLI::App app{"kiln-" + spec.name + ": " + spec.summary};
+    app.require_subcommand(0, 1);
+    fit_options fo = spec.fit;
+    std::string init_name, schedule = "manual";
+    std::optional<std::filesystem::path> data, checkpoint, plot_dir;
+    std::vector<std::string> inputs;
+    std::size_t epochs = 0, samples = 16, max_params = 2000;
+    double epsilon = 1e-6;
+    bool quiet = false;
+
+    auto add_common = [&](CLI::App* c) {
+        c->add_option("--data", data, "data file (the course's HDF5 layout) instead of the default data")
+            ->check(CLI::ExistingFile);
+        c->add_option("--schedule", schedule, "compiled schedule to run (see `info`)");
+        c->add_option("--seed", fo.seed, "seed of initialisation, shuffling and splits");
+    };
+    CLI::App* train = app.add_subcommand("train", "train on the data and report (the default)");
+    add_common(train);
+    train->add_option("--learning-rate,--lr", fo.learning_rate, "gradient descent step size")
+        ->check(CLI::PositiveNumber);
+    auto* iters = train->add_option("--iterations", fo.iterations, "optimizer steps")->check(CLI::PositiveNumber);
+    train->add_option("--epochs", epochs, "passes over the training set")->check(CLI::PositiveNumber)->excludes(iters);
+    train->add_option("--batch-size", fo.batch_size, "samples per step; 0 = the whole training set");
+    train->add_option("--init", init_name, "weight initialisation: zeros, random, xavier, he");
+    train->add_option("--print-every", fo.print_every, "report the cost every N iterations")
+        ->check(CLI::PositiveNumber);
+    train->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
+    train->add_option("--plot", plot_dir, "write the cost curve (and other pictures) as PNG into this folder");
+    train->add_flag("--quiet", quiet, "print only the final JSON line");
+    CLI::App* eval = app.add_subcommand("eval", "evaluate a checkpoint on the train and test data");
+    add_common(eval);
+    eval->add_option("--checkpoint", checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
+    CLI::App* predict = app.add_subcommand("predict", "classify inputs with a checkpoint");
+    predict->add_option("--checkpoint", checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
+    predict->add_option("--schedule", schedule, "compiled schedule to run");
+    predict->add_option("inputs", inputs, spec.predict_help)->required();
+    CLI::App* info = app.add_subcommand("info", "layers, shapes and parameter count");
+    CLI::App* grad = app.add_subcommand("gradcheck", "backprop against centred differences in float64");
+    add_common(grad);
+    grad->add_option("--checkpoint", checkpoint, "check at these parameters instead of fresh ones")
+        ->check(CLI::ExistingFile);
+    grad->add_option("--samples", samples, "training samples in the checked cost")->check(CLI::PositiveNumber);
+    grad->add_option("--max-params", max_params, "check a seeded sample of at most this many parameters")
+        ->check(CLI::PositiveNumber);
+    grad->add_option("--epsilon", epsilon, "finite-difference step")->check(CLI::PositiveNumber);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    try {
+        if (info->parsed()) {
+            detail::print_info<Net>(spec, kernels);
+            return 0;
+        }
+        model<Net> m(kernels, schedule);
+        if (predict->parsed()) {
+            m.load(*checkpoint);
+            for (const std::string& in : inputs) {
+                const std::vector<float> x = spec.sample_of(in);
+                const std::vector<float> p = m.predict(x, 1);
+                std::printf("%s:", in.c_str());
+                for (float v : p) std::printf(" %.4f", v);
+                std::printf("\n");
+            }
+            return 0;
+        }
+        auto [train_set, test_set] = spec.load(data, fo.seed);
+        if (eval->parsed()) {
+            m.load(*checkpoint);
+            const evaluation tr = m.evaluate(train_set), te = m.evaluate(test_set);
+            std::printf("{\"model\":\"%s\",\"train_accuracy\":%s,\"test_accuracy\":%s,\"train_cost\":%s,"
+                        "\"test_cost\":%s}\n",
+                        spec.name.c_str(), detail::json_number(tr.accuracy).c_str(),
+                        detail::json_number(te.accuracy).c_str(), detail::json_number(tr.cost).c_str(),
+                        detail::json_number(te.cost).c_str());
+            return 0;
+        }
+        const init_scheme init = init_name.empty() ? spec.init : parse_init_scheme(init_name);
+        if (grad->parsed()) {
+            if (checkpoint) m.load(*checkpoint);
+            else m.initialize(init, fo.seed, spec.init_scale);
+            const std::size_t n = std::min(samples, train_set.size());
+            const std::size_t F = model<Net>::sample_size, O = model<Net>::output_size;
+            const gradcheck_result r =
+                gradcheck(m, std::span(train_set.x).first(n * F), std::span(train_set.y).first(n * O), n,
+                          max_params, epsilon, fo.seed);
+            const bool ok = r.difference < 1e-7;
+            std::printf("gradcheck: %zu of %zu parameters on %zu samples, float64, eps %g\n"
+                        "difference ||g - g~|| / (||g|| + ||g~||) = %.3e  (threshold 1e-7): %s\n",
+                        r.checked, r.total, n, epsilon, r.difference,
+                        ok ? "backpropagation is correct" : "MISTAKE in backpropagation");
+            return ok ? 0 : 1;
+        }
+        // train (also with no subcommand)
+        if (epochs > 0) { fo.epochs = epochs; fo.iterations = 0; }
+        fo.quiet = quiet;
+        m.initialize(init, fo.seed, spec.init_scale);
+        const fit_history h = fit(m, train_set, fo);
+        const evaluation tr = m.evaluate(train_set), te = m.evaluate(test_set);
+        if (!quiet)
+            std::printf("train accuracy: %.2f%%   test accuracy: %.2f%%\n", 100 * tr.accuracy, 100 * te.accuracy);
+        if (checkpoint) m.save(*checkpoint, {{"kiln.schedule", std::string(m.schedule())}});
+        if (plot_dir) {
+            std::filesystem::create_directories(*plot_dir);
+            plot_curve(*plot_dir / "cost.png", h.cost, static_cast<double>(fo.print_every),
+                       "kiln-" + spec.name + ": learning rate " + detail::json_number(fo.learning_rate),
+                       "iterations", "cost");
+            if (spec.plot_extra)
+                spec.plot_extra(*plot_dir, [&](std::span<const float> x, std::size_t n) { return m.predict(x, n); },
+                                train_set);
+        }
+        std::printf("{\"model\":\"%s\",\"train_accuracy\":%s,\"test_accuracy\":%s,\"final_cost\":%s,"
+                    "\"train_seconds\":%s}\n",
+                    spec.name.c_str(), detail::json_number(tr.accuracy).c_str(),
+                    detail::json_number(te.accuracy).c_str(), detail::json_number(h.final_cost).c_str(),
+                    detail::json_number(h.seconds).c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace kiln

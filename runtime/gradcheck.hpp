@@ -1,0 +1,118 @@
+#pragma once
+/*  gradcheck: backprop against centred finite differences, in float64 (C2W1).
+    WHAT IT DOES  runs the network's float64 grad pipeline (<net>_grad_f64, naive schedule)
+                  at the model's parameters (widened to double) on a few samples, then for
+                  each checked parameter theta_i:  g~_i = (J(theta + eps e_i) - J(theta - eps e_i)) / 2 eps.
+    REPORTS       difference = ||g - g~|| / (||g|| + ||g~||) over the checked parameters;
+                  the course's threshold is 1e-7. max_params bounds the work for big
+                  networks: then a seeded sample of that many parameters is checked, drawn
+                  from every tensor in proportion to its size (at least one each).       */
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <vector>
+
+#include "runtime/model.hpp"
+#include "runtime/random.hpp"
+
+namespace kiln {
+
+struct gradcheck_result {
+    double difference = 0;
+    std::size_t checked = 0;
+    std::size_t total = 0;
+    std::vector<std::size_t> indices;  // the checked arena positions
+    std::vector<double> backprop, numeric;
+};
+
+// Evaluates cost and gradient of a network in float64 through its grad_f64 pipeline.
+template <class Net>
+class f64_evaluator {
+  public:
+    f64_evaluator(const kernel_set& k, std::span<const float> x, std::span<const float> y, std::size_t n)
+        : kernels_(&k), n_(n), x_(x.begin(), x.end()), y_(y.begin(), y.end()), grads_(Net::param_size) {}
+
+    double cost(std::span<const double> params) { return run(params, false); }
+    double cost_and_gradient(std::span<const double> params) { return run(params, true); }
+    std::span<const double> gradient() const { return grads_; }
+
+  private:
+    double run(std::span<const double> params, bool) {
+        double cost = 0;
+        auto dims = [&](const shape& s) {
+            std::vector<int> d(s.dims.begin(), s.dims.begin() + s.rank);
+            d.push_back(static_cast<int>(n_));
+            return d;
+        };
+        halide_view<double> in(x_.data(), dims(make_features(static_cast<int>(Net::input_shapes[0].size())))),
+            labels(y_.data(), dims(Net::output_shape));
+        auto c = halide_view<double>::make_scalar(&cost);
+        std::vector<halide_view<double>> views;
+        views.reserve(2 * Net::params.size());
+        std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}, {"labels", labels.raw_buffer()}};
+        for (const param_entry& e : Net::params) {
+            views.push_back(make_view(const_cast<double*>(params.data()) + e.offset, param_dims(e)));
+            args.push_back({argument_name(e), views.back().raw_buffer()});
+        }
+        args.push_back({"cost", c.raw_buffer()});
+        for (const param_entry& e : Net::params) {
+            views.push_back(make_view(grads_.data() + e.offset, param_dims(e)));
+            args.push_back({"d_" + argument_name(e), views.back().raw_buffer()});
+        }
+        call_pipeline(kernels_->network, kernels_->grad_f64, args);
+        return cost;
+    }
+
+    const kernel_set* kernels_;
+    std::size_t n_;
+    std::vector<double> x_, y_, grads_;
+};
+
+// Perturb gradient index `planted` by `plant` after backprop: for testing that gradcheck
+// catches a wrong gradient (C2W1's deliberate bug). plant = 0 checks honestly.
+template <class Net>
+gradcheck_result gradcheck(const model<Net>& m, std::span<const float> x, std::span<const float> y, std::size_t n,
+                           std::size_t max_params = 2000, double eps = 1e-6, std::uint64_t seed = 1,
+                           std::size_t planted = 0, double plant = 0) {
+    f64_evaluator<Net> eval(m.kernels(), x, y, n);
+    std::vector<double> theta(m.parameters().begin(), m.parameters().end());
+    eval.cost_and_gradient(theta);
+    std::vector<double> g(eval.gradient().begin(), eval.gradient().end());
+    if (plant != 0) g.at(planted) += plant;
+
+    gradcheck_result r;
+    r.total = Net::param_size;
+    if (r.total <= max_params) {
+        for (std::size_t i = 0; i < r.total; ++i) r.indices.push_back(i);
+    } else {
+        rng gen(seed);
+        for (const param_entry& e : Net::params) {
+            const std::size_t share = std::max<std::size_t>(1, e.spec.size() * max_params / r.total);
+            for (std::size_t k = 0; k < share; ++k) r.indices.push_back(e.offset + gen.below(e.spec.size()));
+        }
+        if (plant != 0) r.indices.push_back(planted);
+        std::sort(r.indices.begin(), r.indices.end());
+        r.indices.erase(std::unique(r.indices.begin(), r.indices.end()), r.indices.end());
+    }
+    double num = 0, den_a = 0, den_b = 0;
+    for (std::size_t i : r.indices) {
+        const double saved = theta[i];
+        theta[i] = saved + eps;
+        const double plus = eval.cost(theta);
+        theta[i] = saved - eps;
+        const double minus = eval.cost(theta);
+        theta[i] = saved;
+        const double approx = (plus - minus) / (2 * eps);
+        r.backprop.push_back(g[i]);
+        r.numeric.push_back(approx);
+        num += (g[i] - approx) * (g[i] - approx);
+        den_a += g[i] * g[i];
+        den_b += approx * approx;
+    }
+    r.checked = r.indices.size();
+    const double den = std::sqrt(den_a) + std::sqrt(den_b);
+    r.difference = den == 0 ? 0 : std::sqrt(num) / den;
+    return r;
+}
+
+}  // namespace kiln

@@ -1,0 +1,45 @@
+#pragma once
+/*  kernel_set: the compiled pipelines of one network, as kiln_add_network lists them in the
+    generated header <net>_kernels.hpp. The runtime calls them through Halide's uniform
+    `_argv` entry point (void** args: halide_buffer_t* per buffer, a pointer per scalar), and
+    checks each against its `_metadata` before the first call.                            */
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <HalideRuntime.h>
+
+#include "runtime/error.hpp"
+
+namespace kiln {
+
+struct pipeline_fn {
+    int (*call)(void** args) = nullptr;
+    const halide_filter_metadata_t* (*metadata)() = nullptr;
+};
+
+struct kernel_variant {
+    const char* schedule;  // "manual", "Mullapudi2016", ...
+    const char* target;    // "host", "cuda"
+    pipeline_fn forward, grad;
+};
+
+struct kernel_set {
+    const char* network;
+    std::vector<kernel_variant> variants;
+    pipeline_fn grad_f64;  // float64, naive schedule: for gradcheck only
+
+    const kernel_variant& find(std::string_view schedule) const {
+        std::string known;
+        for (const kernel_variant& v : variants) {
+            if (schedule == v.schedule) return v;
+            known += known.empty() ? "" : ", ";
+            known += v.schedule;
+        }
+        throw error(std::string(network) + ": no build for schedule '" + std::string(schedule) +
+                    "'; this binary has: " + known +
+                    " (add it to KILN_SCHEDULES at configure time to build it)");
+    }
+};
+
+}  // namespace kiln

@@ -1,0 +1,209 @@
+#pragma once
+/*  model<Net>: a declared network, its compiled pipelines and its parameters.
+    WHAT IT REPRESENTS  one contiguous float arena laid out by Net::params (the compile-time
+                        table), a gradient arena of the same layout, and one kernel variant
+                        (schedule) of the network's AOT pipelines.
+    REQUIRES  a single-input network for the dataset-level calls; x holds n samples of
+              Net::input_shapes[0].size() floats, y n rows of the output size.
+    ENSURES   gradients(): d cost / d params after compute_gradients / train_step.
+              save(): a safetensors file named and shaped from the table (PyTorch order:
+              outermost first), written atomically. load(): checks every name, shape and
+              dtype before anything is overwritten.                                       */
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dsl/network.hpp"
+#include "runtime/checkpoint.hpp"
+#include "runtime/dataset.hpp"
+#include "runtime/init.hpp"
+#include "runtime/kernels.hpp"
+#include "runtime/optimizer.hpp"
+#include "runtime/pipeline.hpp"
+
+namespace kiln {
+
+struct evaluation {
+    double cost = 0;
+    double accuracy = 0;  // NaN for regression (loss::mse)
+};
+
+// Halide dims (innermost-first) of parameter entry e.
+inline std::vector<int> param_dims(const param_entry& e) {
+    return {e.spec.dims.begin(), e.spec.dims.begin() + e.spec.rank};
+}
+// A parameter's shape as checkpoints and PyTorch state it: outermost first.
+inline std::vector<std::int64_t> checkpoint_shape(const param_entry& e) {
+    std::vector<std::int64_t> s;
+    for (int d = e.spec.rank - 1; d >= 0; --d) s.push_back(e.spec.dims[static_cast<std::size_t>(d)]);
+    return s;
+}
+inline std::string argument_name(const param_entry& e) {
+    std::string s(e.name.view());
+    for (char& c : s)
+        if (c == '.') c = '_';
+    return s;
+}
+
+template <class Net>
+class model {
+  public:
+    using network = Net;
+    static constexpr std::size_t sample_size = Net::input_shapes[0].size();
+    static constexpr std::size_t output_size = Net::output_shape.size();
+
+    explicit model(const kernel_set& kernels, std::string_view schedule = "manual")
+        : kernels_(&kernels), variant_(&kernels.find(schedule)), params_(Net::param_size, 0.f),
+          grads_(Net::param_size, 0.f) {
+        for (const param_entry& e : Net::params) {
+            param_views_.push_back(make_view(params_.data() + e.offset, param_dims(e)));
+            grad_views_.push_back(make_view(grads_.data() + e.offset, param_dims(e)));
+        }
+    }
+    model(const model&) = delete;  // the views point into this object's arenas
+    model& operator=(const model&) = delete;
+
+    std::span<float> parameters() { return params_; }
+    std::span<const float> parameters() const { return params_; }
+    std::span<const float> gradients() const { return grads_; }
+    std::string_view schedule() const { return variant_->schedule; }
+    const kernel_set& kernels() const { return *kernels_; }
+
+    void initialize(init_scheme scheme, std::uint64_t seed, double random_scale = 0.01) {
+        kiln::initialize<Net>(params_, scheme, seed, random_scale);
+    }
+
+    // Forward and backward on n samples: fills gradients(), returns the mean cost.
+    float compute_gradients(std::span<const float> x, std::span<const float> y, std::size_t n) {
+        static_assert(Net::input_count == 1, "model: dataset calls take single-input networks");
+        check_batch("compute_gradients", x, y, n);
+        float cost = 0;
+        auto in = input_view(x, n);
+        auto labels = output_view(const_cast<float*>(y.data()), n);
+        auto c = halide_view<float>::make_scalar(&cost);
+        std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}, {"labels", labels.raw_buffer()}};
+        add_params(args);
+        args.push_back({"cost", c.raw_buffer()});
+        for (std::size_t i = 0; i < Net::params.size(); ++i)
+            args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[i].raw_buffer()});
+        call_pipeline(kernels_->network, variant_->grad, args);
+        return cost;
+    }
+
+    std::vector<float> predict(std::span<const float> x, std::size_t n) const {
+        check_batch("predict", x, {}, n);
+        std::vector<float> out(n * output_size);
+        auto in = input_view(x, n);
+        auto o = output_view(out.data(), n);
+        std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}};
+        add_params(args);
+        args.push_back({"prediction", o.raw_buffer()});
+        call_pipeline(kernels_->network, variant_->forward, args);
+        return out;
+    }
+
+    // Accuracy: thresholded at 0.5 for one sigmoid output, arg-max for several outputs.
+    evaluation evaluate(const dataset& data) const {
+        evaluation e;
+        const std::size_t n = data.size();
+        if (n == 0) throw error(std::string(kernels_->network) + ": evaluate on an empty data set");
+        std::vector<float> p = predict(data.x, n);
+        e.accuracy = accuracy(p, data.y, n);
+        e.cost = mean_cost(p, data.y, n);
+        return e;
+    }
+
+    void save(const std::filesystem::path& path, std::map<std::string, std::string> metadata = {}) const {
+        metadata["kiln.network"] = kernels_->network;
+        metadata["kiln.format"] = "1";
+        std::vector<tensor_ref> refs;
+        for (const param_entry& e : Net::params)
+            refs.push_back({std::string(e.name.view()), checkpoint_shape(e), dtype::f32,
+                            const_cast<float*>(params_.data() + e.offset)});
+        save_checkpoint(path, refs, metadata);
+    }
+
+    std::map<std::string, std::string> load(const std::filesystem::path& path) {
+        std::vector<tensor_ref> refs;
+        for (const param_entry& e : Net::params)
+            refs.push_back({std::string(e.name.view()), checkpoint_shape(e), dtype::f32, params_.data() + e.offset});
+        auto meta = load_checkpoint(path, refs);
+        if (auto it = meta.find("kiln.network"); it != meta.end() && it->second != kernels_->network)
+            throw error(path.string() + " was saved by network '" + it->second + "', not '" +
+                        kernels_->network + "'; pass a checkpoint of this model");
+        return meta;
+    }
+
+    static double accuracy(std::span<const float> p, std::span<const float> y, std::size_t n) {
+        if constexpr (Net::loss == loss_kind::mse) return std::nan("");
+        std::size_t right = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const float* pi = p.data() + i * output_size;
+            const float* yi = y.data() + i * output_size;
+            if (output_size == 1) right += (pi[0] > 0.5f) == (yi[0] > 0.5f);
+            else right += argmax(pi) == argmax(yi);
+        }
+        return static_cast<double>(right) / static_cast<double>(n);
+    }
+
+  private:
+    static std::size_t argmax(const float* v) {
+        std::size_t best = 0;
+        for (std::size_t j = 1; j < output_size; ++j)
+            if (v[j] > v[best]) best = j;
+        return best;
+    }
+
+    // The cost from predictions, for reporting (training uses the pipeline's stable form).
+    static double mean_cost(std::span<const float> p, std::span<const float> y, std::size_t n) {
+        double total = 0;
+        constexpr double tiny = 1e-12;
+        for (std::size_t i = 0; i < n * output_size; ++i) {
+            const double pi = p[i], yi = y[i];
+            if constexpr (Net::loss == loss_kind::sigmoid_cross_entropy)
+                total -= yi * std::log(std::max(pi, tiny)) + (1 - yi) * std::log(std::max(1 - pi, tiny));
+            else if constexpr (Net::loss == loss_kind::softmax_cross_entropy)
+                total -= yi * std::log(std::max(pi, tiny));
+            else total += (pi - yi) * (pi - yi) / static_cast<double>(output_size);
+        }
+        return total / static_cast<double>(n);
+    }
+
+
+    void check_batch(const char* what, std::span<const float> x, std::span<const float> y, std::size_t n) const {
+        if (n == 0) throw error(std::string(kernels_->network) + ": " + what + " needs at least one sample");
+        if (x.size() != n * sample_size)
+            throw error(std::string(kernels_->network) + ": " + what + " expects " + std::to_string(n) + " x " +
+                        std::to_string(sample_size) + " input values, got " + std::to_string(x.size()));
+        if (!y.empty() && y.size() != n * output_size)
+            throw error(std::string(kernels_->network) + ": " + what + " expects " + std::to_string(n) + " x " +
+                        std::to_string(output_size) + " target values, got " + std::to_string(y.size()));
+    }
+
+    static std::vector<int> with_batch(const shape& s, std::size_t n) {
+        std::vector<int> d(s.dims.begin(), s.dims.begin() + s.rank);
+        d.push_back(static_cast<int>(n));
+        return d;
+    }
+    static halide_view<float> input_view(std::span<const float> x, std::size_t n) {
+        // Inputs travel flat, (sample size, N): the pipeline views them in their own shape.
+        return halide_view<float>(const_cast<float*>(x.data()), {static_cast<int>(sample_size), static_cast<int>(n)});
+    }
+    static halide_view<float> output_view(float* y, std::size_t n) {
+        return halide_view<float>(y, with_batch(Net::output_shape, n));
+    }
+    void add_params(std::vector<pipeline_arg>& args) const {
+        for (std::size_t i = 0; i < Net::params.size(); ++i)
+            args.push_back({argument_name(Net::params[i]), param_views_[i].raw_buffer()});
+    }
+
+    const kernel_set* kernels_;
+    const kernel_variant* variant_;
+    std::vector<float> params_, grads_;
+    mutable std::vector<halide_view<float>> param_views_, grad_views_;
+};
+
+}  // namespace kiln

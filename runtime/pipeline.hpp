@@ -1,0 +1,39 @@
+#pragma once
+/*  Calling an AOT pipeline: buffers over caller memory, argument checks, Halide errors.
+    halide_view<T>   a halide_buffer_t over existing memory with dims innermost-first.
+    call_pipeline    checks the argument list against the pipeline's metadata (count, names,
+                     dimensions, element type), calls it, and turns a non-zero return into
+                     kiln::error carrying Halide's own message.                           */
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <HalideBuffer.h>
+
+#include "runtime/error.hpp"
+#include "runtime/kernels.hpp"
+
+namespace kiln {
+
+template <class T>
+using halide_view = Halide::Runtime::Buffer<T>;
+
+template <class T>
+halide_view<T> make_view(T* data, const std::vector<int>& dims) {
+    if (dims.empty()) return halide_view<T>::make_scalar(data);
+    return halide_view<T>(data, dims);
+}
+
+struct pipeline_arg {
+    std::string name;         // as the generator named it: "input0", "dense1_W", "cost" ...
+    halide_buffer_t* buffer;  // every kiln pipeline argument is a buffer
+};
+
+// Routes Halide's runtime errors into the message of the kiln::error thrown on failure.
+void install_halide_error_handler();
+std::string take_halide_error();
+
+void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipeline_arg> args);
+
+}  // namespace kiln

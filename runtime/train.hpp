@@ -1,0 +1,87 @@
+#pragma once
+/*  fit: the training loop - mini-batch gradient descent over a dataset.
+    SEMANTICS  an iteration is one optimizer step. batch_size 0 means the whole training set
+               (the course's batch gradient descent). Each epoch draws a new permutation
+               (the course's random_mini_batches: shuffle, then partition; the last batch is
+               smaller). Training runs `iterations` steps if set, else `epochs` epochs.
+    REPORTS    at iterations 0, print_every, 2 print_every ... (counted from 0, as the course
+               does) and at the end: the cost of that step's batch before its update, with
+               epoch, training accuracy, samples/s and time left. Those costs (not the one at
+               the end) form the history that --plot draws.
+    ERRORS     a cost that is NaN or infinite stops training with the iteration and a hint.  */
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "runtime/dataset.hpp"
+#include "runtime/model.hpp"
+#include "runtime/optimizer.hpp"
+
+namespace kiln {
+
+struct fit_options {
+    float learning_rate = 0.01f;
+    std::size_t iterations = 0;  // optimizer steps; 0: use epochs
+    std::size_t epochs = 1;
+    std::size_t batch_size = 0;  // 0: the whole training set
+    std::uint64_t seed = 1;
+    std::size_t print_every = 100;
+    bool quiet = false;
+};
+
+struct fit_history {
+    std::vector<std::size_t> iteration;  // where each recorded cost was taken
+    std::vector<float> cost;             // the mean cost of that step's batch
+    double seconds = 0;
+    std::size_t samples = 0;  // samples processed (sum of batch sizes)
+    float final_cost = 0;
+};
+
+template <class Net>
+fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
+    train.validate("training data");
+    const std::size_t n = train.size();
+    const std::size_t batch = opt.batch_size == 0 ? n : std::min(opt.batch_size, n);
+    const std::size_t per_epoch = (n + batch - 1) / batch;
+    const std::size_t total = opt.iterations > 0 ? opt.iterations : opt.epochs * per_epoch;
+    if (total == 0) throw error("fit: nothing to do - give iterations or epochs > 0");
+    sgd optimizer(opt.learning_rate);
+    fit_history h;
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    std::size_t step = 0;
+    for (std::size_t epoch = 0; step < total; ++epoch) {
+        mini_batches batches(train, batch, opt.seed + epoch);
+        for (std::size_t b = 0; b < batches.count() && step < total; ++b) {
+            const batch_view bv = batches[b];
+            const float cost = m.compute_gradients(bv.x, bv.y, bv.size);
+            if (!std::isfinite(cost))
+                throw error(std::string(m.kernels().network) + ": the cost became " + std::to_string(cost) +
+                            " at iteration " + std::to_string(step) + " (learning rate " +
+                            std::to_string(opt.learning_rate) + "); lower the learning rate or check the data");
+            optimizer.step(m.parameters(), m.gradients());
+            h.samples += bv.size;
+            h.final_cost = cost;
+            const std::size_t i = step++;  // the course counts iterations from 0
+            if (i % opt.print_every == 0) {
+                h.iteration.push_back(i);
+                h.cost.push_back(cost);
+            }
+            if (!opt.quiet && (i % opt.print_every == 0 || step == total)) {
+                const double secs = std::chrono::duration<double>(clock::now() - start).count();
+                const double acc = m.evaluate(train).accuracy;
+                std::printf("Cost after iteration %zu: %.6f | epoch %zu | train accuracy %.2f%% | "
+                            "%.3g samples/s | %.1fs left\n",
+                            i, cost, epoch + 1, 100.0 * acc, h.samples / std::max(secs, 1e-9),
+                            secs / static_cast<double>(step) * static_cast<double>(total - step));
+                std::fflush(stdout);
+            }
+        }
+    }
+    h.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    return h;
+}
+
+}  // namespace kiln
