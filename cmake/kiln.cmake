@@ -36,9 +36,11 @@ function(kiln_add_network NAME)
     set(extra "")
     if(schedule STREQUAL "manual" OR schedule STREQUAL "naive")
       set(params schedule=${schedule})
+      set(min_batch 1)
     else()
       set(params "machine_params=2,33554432,40")
       set(extra AUTOSCHEDULER Halide::${schedule})
+      set(min_batch 16)  # see kernel_variant::min_batch
     endif()
     foreach(stage forward grad)
       set(lib ${NAME}_${stage}_${schedule})
@@ -51,7 +53,7 @@ function(kiln_add_network NAME)
     endforeach()
     string(APPEND variants
       "    {\"${schedule}\", \"host\", &${NAME}_forward_${schedule}_argv, &${NAME}_forward_${schedule}_metadata,\n"
-      "     &${NAME}_grad_${schedule}_argv, &${NAME}_grad_${schedule}_metadata},\n")
+      "     &${NAME}_grad_${schedule}_argv, &${NAME}_grad_${schedule}_metadata, ${min_batch}},\n")
   endforeach()
   set(lib ${NAME}_grad_f64)
   add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}

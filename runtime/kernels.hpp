@@ -22,6 +22,11 @@ struct kernel_variant {
     const char* schedule;  // "manual", "Mullapudi2016", ...
     const char* target;    // "host", "cuda"
     pipeline_fn forward, grad;
+    // The smallest batch the compiled loops accept. kiln's own schedules guard every tail
+    // (1). The autoschedulers vectorise the batch dimension with shifted tails, so a batch
+    // under their vector width (16 floats with AVX-512) would read before the buffer:
+    // model<Net> pads such forward batches and runs such training batches on "manual".
+    int min_batch = 1;
 };
 
 struct kernel_set {

@@ -9,6 +9,7 @@
               save(): a safetensors file named and shaped from the table (PyTorch order:
               outermost first), written atomically. load(): checks every name, shape and
               dtype before anything is overwritten.                                       */
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -89,12 +90,22 @@ class model {
         args.push_back({"cost", c.raw_buffer()});
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[i].raw_buffer()});
-        call_pipeline(kernels_->network, variant_->grad, args);
+        // An autoscheduled build cannot take a batch under its vector width; the maths of
+        // every variant is the same, so such a batch (a last, short mini-batch) runs manual.
+        const kernel_variant& v = n >= static_cast<std::size_t>(variant_->min_batch) ? *variant_ : kernels_->find("manual");
+        call_pipeline(kernels_->network, v.grad, args);
         return cost;
     }
 
     std::vector<float> predict(std::span<const float> x, std::size_t n) const {
         check_batch("predict", x, {}, n);
+        if (const std::size_t min = static_cast<std::size_t>(variant_->min_batch); n < min) {
+            std::vector<float> padded(min * sample_size, 0.f);
+            std::copy(x.begin(), x.end(), padded.begin());
+            std::vector<float> out = predict(padded, min);
+            out.resize(n * output_size);
+            return out;
+        }
         std::vector<float> out(n * output_size);
         auto in = input_view(x, n);
         auto o = output_view(out.data(), n);

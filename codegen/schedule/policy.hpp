@@ -60,12 +60,21 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             vectorize_pure(f);
             const int F = s.reduce_extent;
             if (F >= 64) {
+                // lanes(u, o, n) = sum_ro W(16 ro + u, o) x(16 ro + u, n), then y sums u.
+                // For each ro, one x vector feeds a block of bo outputs held in registers.
                 Halide::RVar ro("ro"), ri("ri");
-                Var u("u");
+                Var u("u"), oo("oo"), oi("oi");
                 f.update().split(s.r.x, ro, ri, natural);
                 Func lanes = f.update().rfactor(ri, u);
+                std::vector<Var> storage{u};
+                for (const Var& a : lanes.args())
+                    if (a.name() != u.name()) storage.push_back(a);
+                lanes.reorder_storage(storage);  // rfactor puts u outermost; we want it dense
+                int bo = 1;
+                for (int b = 2; b <= 8; ++b)
+                    if (s.inner_extent % b == 0) bo = b;
                 lanes.compute_at(f, n).vectorize(u);
-                lanes.update().reorder(u, ro).vectorize(u);
+                lanes.update().split(v[0], oo, oi, bo).reorder(u, oi, ro, oo).vectorize(u).unroll(oi);
                 if (F * s.inner_extent >= parallel_threshold) f.update().parallel(n);
             } else if (s.inner_extent >= 2) {
                 f.update().reorder(v[0], s.r.x, n).vectorize(v[0], w, TailStrategy::GuardWithIf);
