@@ -1,0 +1,98 @@
+// Shape inference and the parameter table, checked at compile time (STATIC_REQUIRE) against
+// shapes and counts worked out by hand from each layer's contract.
+#include <catch2/catch.hpp>
+
+#include <string_view>
+
+#include "dsl/kiln.hpp"
+
+using namespace kiln;
+
+namespace {
+
+constexpr auto planar = input(features<2>) >> dense<4> >> tanh_ >> dense<1> >> loss::sigmoid_cross_entropy;
+using planar_net = network_of<planar>;
+
+// A residual block (ResNet's shape) whose input feeds both branches.
+constexpr auto block = dense<8> >> relu >> dense<8>;
+constexpr auto residual_graph =
+    input(features<8>) >> residual(block, identity) >> relu >> dense<3> >> loss::softmax_cross_entropy;
+using residual_net = network_of<residual_graph>;
+
+// Two inputs joined by a concat (U-Net skip / multi-input shape).
+constexpr auto two_inputs =
+    concat(input(features<3>) >> dense<4>, input<1>(image<4, 4, 2>) >> flatten >> dense<5>) >> dense<1> >>
+    loss::mse;
+using two_input_net = network_of<two_inputs>;
+
+// Two identical layers applied in parallel to the same node must stay two nodes.
+constexpr auto twins = input(features<6>) >> concat(dense<3>, dense<3>) >> loss::softmax_cross_entropy;
+using twins_net = network_of<twins>;
+
+constexpr bool name_is(const fixed_string<47>& s, std::string_view v) { return s.view() == v; }
+constexpr bool name_is(const fixed_string<63>& s, std::string_view v) { return s.view() == v; }
+
+}  // namespace
+
+TEST_CASE("shapes describe themselves in kiln's notation", "[dsl][shape]") {
+    STATIC_REQUIRE(describe(make_image(64, 32, 3)).view() == "image(C=3, W=32, H=64)");
+    STATIC_REQUIRE(describe(make_features(12288)).view() == "features(F=12288)");
+    STATIC_REQUIRE(describe(make_sequence(27, 40)).view() == "sequence(F=27, T=40)");
+    STATIC_REQUIRE(make_image(64, 64, 3).size() == 12288);
+    STATIC_REQUIRE(flatten_t::infer(make_image(64, 64, 3)).out == make_features(12288));
+}
+
+TEST_CASE("a chain infers every node's shape and lays out its parameters", "[dsl][shape]") {
+    STATIC_REQUIRE(planar_net::node_count == 5);
+    STATIC_REQUIRE(planar_net::node_table[1].out == make_features(4));
+    STATIC_REQUIRE(planar_net::output_shape == make_features(1));
+    STATIC_REQUIRE(planar_net::has_loss);
+    STATIC_REQUIRE(planar_net::loss == loss_kind::sigmoid_cross_entropy);
+    // 2 -> 4: W 2x4 + b 4; 4 -> 1: W 4x1 + b 1.
+    STATIC_REQUIRE(planar_net::param_size == 8 + 4 + 4 + 1);
+    STATIC_REQUIRE(planar_net::params.size() == 4);
+    STATIC_REQUIRE(name_is(planar_net::params[0].name, "dense1.W"));
+    STATIC_REQUIRE(name_is(planar_net::params[3].name, "dense2.b"));
+    STATIC_REQUIRE(planar_net::params[2].offset == 12);
+    STATIC_REQUIRE(planar_net::params[0].spec.dims[0] == 2);  // W is (F, Out), F innermost
+    STATIC_REQUIRE(planar_net::params[0].spec.dims[1] == 4);
+    STATIC_REQUIRE(planar_net::params[0].spec.fan_in == 2);
+    STATIC_REQUIRE(name_is(planar_net::node_table[2].name, "tanh1"));
+}
+
+TEST_CASE("a residual graph computes its shared input once and joins both branches", "[dsl][graph]") {
+    // input1, dense1, relu1, dense2, add1, relu2, dense3, loss1
+    STATIC_REQUIRE(residual_net::node_count == 8);
+    constexpr node_info add = residual_net::node_table[4];
+    STATIC_REQUIRE(add.what == node_info::role::merge);
+    STATIC_REQUIRE(add.from[0] == 3);  // the main branch's last dense
+    STATIC_REQUIRE(add.from[1] == 0);  // the identity shortcut: the input itself
+    STATIC_REQUIRE(add.out == make_features(8));
+    STATIC_REQUIRE(residual_net::param_size == (8 * 8 + 8) * 2 + 8 * 3 + 3);
+}
+
+TEST_CASE("several inputs meet in a concat", "[dsl][graph]") {
+    STATIC_REQUIRE(two_input_net::input_count == 2);
+    STATIC_REQUIRE(two_input_net::input_shapes[0] == make_features(3));
+    STATIC_REQUIRE(two_input_net::input_shapes[1] == make_image(4, 4, 2));
+    constexpr int concat_index = two_input_net::node_count - 3;
+    STATIC_REQUIRE(two_input_net::node_table[concat_index].what == node_info::role::merge);
+    STATIC_REQUIRE(two_input_net::node_table[concat_index].out == make_features(9));
+    STATIC_REQUIRE(two_input_net::param_size == (3 * 4 + 4) + (32 * 5 + 5) + (9 + 1));
+}
+
+TEST_CASE("identical parallel branches stay distinct nodes with their own weights", "[dsl][graph]") {
+    STATIC_REQUIRE(twins_net::node_count == 5);  // input, dense1, dense2, concat1, loss1
+    STATIC_REQUIRE(twins_net::params.size() == 4);
+    STATIC_REQUIRE(name_is(twins_net::params[2].name, "dense2.W"));
+    STATIC_REQUIRE(twins_net::output_shape == make_features(6));
+}
+
+TEST_CASE("shape rules reject with the sentence the compiler will print", "[dsl][shape]") {
+    STATIC_REQUIRE(!dense_t<10>::infer(make_image(64, 64, 3)).ok);
+    STATIC_REQUIRE(dense_t<10>::infer(make_image(64, 64, 3)).message.view() ==
+                   "dense<10>: expects features (rank 1), got image(C=3, W=64, H=64); add flatten first");
+    STATIC_REQUIRE(merge_rule(merge_op::add, make_features(4), make_features(8)).message.view() ==
+                   "add: both branches must have the same shape, got features(F=4) and features(F=8)");
+    STATIC_REQUIRE(!loss_t<loss_kind::softmax_cross_entropy>::infer(make_features(1)).ok);
+}
