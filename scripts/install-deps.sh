@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything kiln needs from Debian 12's archive. Safe to run again: apt-get skips
+# what is already there, and the package lists are refreshed only when they are missing
+# or a package cannot be found.
+set -euo pipefail
+
+packages=(
+  cmake g++ make ccache pkg-config
+  libhalide14-0-dev          # Halide 14: codegen, AOT runtime, autoscheduler plugins
+  libboost-dev               # Boost.Hana (header-only)
+  catch2 libbenchmark-dev    # tests, bench
+  libhdf5-dev libpng-dev libjpeg-dev libcairo2-dev nlohmann-json3-dev libcli11-dev
+  python3-skimage            # lfw_subset.npy: the default real image data; numpy for tests
+  python3-torch libopenblas0-openmp  # the PyTorch peer in bench/ and checkpoint interop tests
+)
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/kiln-apt.log 2>&1; then
+  $sudo apt-get update -q >>/tmp/kiln-apt.log 2>&1
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/kiln-apt.log 2>&1 || {
+    tail -n 30 /tmp/kiln-apt.log
+    echo "install-deps: apt-get failed (log: /tmp/kiln-apt.log)" >&2
+    exit 1
+  }
+fi
+echo "install-deps: done"
