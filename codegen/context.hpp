@@ -30,7 +30,7 @@ enum class stage_kind {
     pointwise,   // element-wise over an activation (..., n)
     matmul,      // out(o, n) = b(o) + sum_f W(f, o) x(f, n)        r: f
     matmul_dx,   // dx(f, n) = sum_o W(f, o) dy(o, n)               r: o
-    matmul_dw,   // dW(f, o) = sum_n x(f, n) dy(o, n)               r: n
+    matmul_dw,   // dW(f, o) = sum_n x(f, n) dy(o, n)               r: n (in `partial`)
     batch_sum,   // db(o)    = sum_n dy(o, n)                       r: n
     feature_sum, // s(n)     = sum_f g(f, n)  (softmax, loss rows)   r: f
     scalar_sum,  // cost()   = sum over everything                  r: all
@@ -42,6 +42,9 @@ struct stage {
     RDom r;                 // the reduction, for the reducing kinds
     int inner_extent = 1;   // compile-time extent of the innermost pure dimension
     int reduce_extent = 0;  // compile-time extent of r where known, 0 when it is the batch
+    int reduce_extent_out = 1;  // matmul_dw: the output count (extent of dW's second dim)
+    Func partial;               // matmul_dw: the reduction itself; f is its pure copy, so
+                                // the schedule can compute a register tile of it per tile of f
 };
 
 using stage_list = std::vector<stage>;
@@ -67,8 +70,9 @@ struct op_ctx {
 
     Expr k(double v) const { return Halide::cast(type, Expr(v)); }
     Func func(const std::string& role) const { return Func(name + "_" + role); }
-    void mark(const Func& f, stage_kind kind, RDom r = RDom(), int inner = 1, int reduce = 0) const {
-        stages->push_back({f, kind, r, inner, reduce});
+    void mark(const Func& f, stage_kind kind, RDom r = RDom(), int inner = 1, int reduce = 0, int outs = 1,
+              const Func& partial = Func()) const {
+        stages->push_back({f, kind, r, inner, reduce, outs, partial});
     }
 };
 

@@ -31,10 +31,11 @@ struct op<dense_t<Out>> {
         c.mark(dx, stage_kind::matmul_dx, ro, c.in[0], Out);
         // dW(f, o) = sum_n x(f, n) dy(o, n)        (F, Out)
         RDom rn(0, c.batch, c.name + "_r_n");
-        Func dW = c.func("d_W");
-        dW(f, o) = c.k(0);
-        dW(f, o) += x(f, rn) * dy(o, rn);
-        c.mark(dW, stage_kind::matmul_dw, rn, c.in[0], 0);
+        Func dW_sum = c.func("d_W_sum"), dW = c.func("d_W");
+        dW_sum(f, o) = c.k(0);
+        dW_sum(f, o) += x(f, rn) * dy(o, rn);
+        dW(f, o) = dW_sum(f, o);
+        c.mark(dW, stage_kind::matmul_dw, rn, c.in[0], 0, Out, dW_sum);
         // db(o) = sum_n dy(o, n)                    (Out)
         Func db = c.func("d_b");
         db(o) = c.k(0);

@@ -16,6 +16,7 @@ inline void schedule_naive(const stage_list& stages) {
     for (const stage& s : stages) {
         Func f = s.f;
         f.compute_root();
+        if (s.partial.defined()) Func(s.partial).compute_root();
     }
 }
 
@@ -89,17 +90,36 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             if (s.inner_extent * s.reduce_extent >= parallel_threshold) f.update().parallel(n);
             break;
         case stage_kind::matmul_dw: {
-            // dW(f, o) += x(f, n) dy(o, n): chunks of f stay in L1 while n streams past.
-            // A guarded split runs its inner loop to the full factor, so the chunk never
-            // exceeds F (rounded up to the vector).
-            Var fo("fo"), fi("fi");
-            const int chunk = std::min(1024, (s.inner_extent + w - 1) / w * w);
-            f.vectorize(v[0], w, TailStrategy::GuardWithIf);
-            auto up = f.update();
-            up.split(v[0], fo, fi, chunk, TailStrategy::GuardWithIf)
-                .reorder(fi, s.r.x, fo, v[1])
-                .vectorize(fi, w, TailStrategy::GuardWithIf);
-            if (s.inner_extent >= 2048) up.parallel(fo);
+            // dW(f, o) = sum_n x(f, n) dy(o, n). A tile of 4 vectors of f by bo outputs is
+            // accumulated over the whole batch in registers (the tile is a constant-size
+            // allocation that unrolling and vectorising turn into registers): per n, 4
+            // loads of x and bo broadcasts of dy feed 4 bo FMAs.
+            // The tile must divide (F, Out) exactly: it is computed whole, and x may be an
+            // input buffer that must not be read past F.
+            Var fo("fo"), fi("fi"), oo("oo"), oi("oi");
+            int bo = 1;  // outputs per tile: the largest divisor of Out up to 8
+            for (int b = 2; b <= 8; ++b)
+                if (s.reduce_extent_out % b == 0) bo = b;
+            int wd = 1;  // the widest vector that divides F
+            while (wd * 2 <= natural && s.inner_extent % (wd * 2) == 0) wd *= 2;
+            int chunk = wd;  // up to 4 vectors, at most ~24 accumulators of the 32 registers
+            for (int k = std::clamp(24 / bo, 1, 4); k >= 2 && chunk == wd; --k)
+                if (s.inner_extent % (wd * k) == 0) chunk = wd * k;
+            f.split(v[0], fo, fi, chunk, TailStrategy::GuardWithIf)
+                .split(v[1], oo, oi, bo, TailStrategy::GuardWithIf)
+                .reorder(fi, oi, fo, oo);
+            if (wd > 1) f.vectorize(fi, wd);
+            if (s.inner_extent >= 2048) f.parallel(fo);
+            Func acc = s.partial;
+            const std::vector<Var> av = acc.args();
+            acc.compute_at(f, fo).bound_extent(av[0], chunk).bound_extent(av[1], bo).unroll(av[1]);
+            acc.update().reorder(av[0], av[1], s.r.x).unroll(av[1]);
+            if (wd > 1) {
+                acc.vectorize(av[0], wd);
+                acc.update().vectorize(av[0], wd).unroll(av[0]);
+            } else {
+                acc.update().unroll(av[0]);
+            }
             break;
         }
         case stage_kind::batch_sum:
