@@ -62,21 +62,31 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             const int F = s.reduce_extent;
             if (F >= 64) {
                 // lanes(u, o, n) = sum_ro W(16 ro + u, o) x(16 ro + u, n), then y sums u.
-                // For each ro, one x vector feeds a block of bo outputs held in registers.
+                // A register tile of bo outputs by bn samples: per ro, bo W vectors and bn x
+                // vectors feed bo*bn FMAs. The tile is computed whole even past the last
+                // sample (the generator clamps inputs along n, so those reads stay inside).
                 Halide::RVar ro("ro"), ri("ri");
-                Var u("u"), oo("oo"), oi("oi");
+                Var u("u"), oo("oo"), oi("oi"), no("no"), ni("ni");
                 f.update().split(s.r.x, ro, ri, natural);
                 Func lanes = f.update().rfactor(ri, u);
                 std::vector<Var> storage{u};
                 for (const Var& a : lanes.args())
                     if (a.name() != u.name()) storage.push_back(a);
                 lanes.reorder_storage(storage);  // rfactor puts u outermost; we want it dense
+                const Var lo = storage[1], ln = storage[2];
                 int bo = 1;
                 for (int b = 2; b <= 8; ++b)
                     if (s.inner_extent % b == 0) bo = b;
-                lanes.compute_at(f, n).vectorize(u);
-                lanes.update().split(v[0], oo, oi, bo).reorder(u, oi, ro, oo).vectorize(u).unroll(oi);
-                if (F * s.inner_extent >= parallel_threshold) f.update().parallel(n);
+                const int bn = std::clamp(24 / bo, 1, 4);  // 4: a batch of 1 wastes 3 rows, not 7
+                f.update().split(n, no, ni, bn, TailStrategy::GuardWithIf);
+                lanes.compute_at(f, no).bound_extent(ln, bn).vectorize(u);
+                lanes.update()
+                    .split(lo, oo, oi, bo)
+                    .reorder(u, oi, ln, ro, oo)
+                    .vectorize(u)
+                    .unroll(oi)
+                    .unroll(ln);
+                if (F * s.inner_extent >= parallel_threshold) f.update().parallel(no);
             } else if (s.inner_extent >= 2) {
                 f.update().reorder(v[0], s.r.x, n).vectorize(v[0], w, TailStrategy::GuardWithIf);
             } else {
