@@ -1,0 +1,370 @@
+#pragma once
+/*  The per-op numerical harness (in the spirit of ggml's test-backend-ops).
+    One DESCRIPTOR per op: a struct with
+      static constexpr auto net = input(...) >> ... >> OP >> ... >> loss::...;
+      static tensor logits(const batch& b);   the loss's input z (O, N) by plain loops,
+                                              written here, never by calling kiln
+      static void prepare(batch& b);          optional: overwrite the random data
+    check_op<D>() then, for each schedule (naive, manual) and batch N in {3, 17}:
+      (a) forward: the prediction and the cost, JIT-compiled in float64, against the loops
+          above followed by the loss written from its definition (loss_prediction/loss_cost);
+      (b) backward: every d_param kiln produces against centred finite differences of the
+          compiled cost (eps 1e-6, float64, relative error < 1e-6). A dense before the op
+          makes the op's d_in part of that dense's d_W, so it is checked too;
+      (c) schedules: manual against naive, entry by entry;
+    and once more in float32 (manual schedule, no backward stages compiled): prediction and
+    cost against the float64 references, within 1e-5 (float32's eps is 6e-8). Each pipeline is compiled once; the finite differences perturb the bound
+    parameter buffer in place and realize again.
+    Layouts are Halide's, innermost first: x(s, n) = x[s + S n], W(f, o) = W[f + F o].   */
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <Halide.h>
+
+#include "codegen/lower.hpp"
+#include "codegen/schedule/policy.hpp"
+#include "dsl/kiln.hpp"
+
+namespace kiln::test {
+
+using tensor = std::vector<double>;
+using Halide::Func;
+using Halide::RDom;
+using Halide::Var;
+
+// One batch of host data, float64, in Halide order.
+struct batch {
+    int n = 0;
+    std::vector<tensor> x;             // per network input: (S_k, N)
+    std::vector<tensor> p;             // per parameter, in the network's table order
+    std::vector<std::string> names;    // the table's names: "dense2.W"
+    tensor y;                          // labels (O, N)
+
+    tensor& param(const std::string& name) {
+        for (std::size_t i = 0; i < names.size(); ++i)
+            if (names[i] == name) return p[i];
+        FAIL("no parameter named " << name);
+        return p[0];
+    }
+    const tensor& param(const std::string& name) const { return const_cast<batch*>(this)->param(name); }
+};
+
+// ---------------------------------------------------------------- naive references
+// y(o, n) = b(o) + sum_f W(f, o) x(f, n)
+inline tensor dense_ref(const tensor& x, const tensor& W, const tensor& b, int n) {
+    const int O = static_cast<int>(b.size()), F = static_cast<int>(W.size()) / O;
+    REQUIRE(x.size() == static_cast<std::size_t>(F * n));
+    tensor y(static_cast<std::size_t>(O * n));
+    for (int s = 0; s < n; ++s)
+        for (int o = 0; o < O; ++o) {
+            double acc = b[o];
+            for (int f = 0; f < F; ++f) acc += W[f + F * o] * x[f + F * s];
+            y[o + O * s] = acc;
+        }
+    return y;
+}
+
+template <class Fn>
+tensor map_ref(tensor t, Fn fn) {
+    for (double& v : t) v = fn(v);
+    return t;
+}
+
+inline double sigmoid_ref(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+// softmax over the features of each sample, from the definition exp(z_f) / sum_g exp(z_g)
+inline tensor softmax_ref(const tensor& z, int F, int n) {
+    tensor p(z.size());
+    for (int s = 0; s < n; ++s) {
+        double sum = 0;
+        for (int f = 0; f < F; ++f) sum += std::exp(z[f + F * s]);
+        for (int f = 0; f < F; ++f) p[f + F * s] = std::exp(z[f + F * s]) / sum;
+    }
+    return p;
+}
+
+inline tensor loss_prediction(loss_kind k, const tensor& z, int O, int n) {
+    if (k == loss_kind::sigmoid_cross_entropy) return map_ref(z, sigmoid_ref);
+    if (k == loss_kind::softmax_cross_entropy) return softmax_ref(z, O, n);
+    return z;
+}
+
+// The mean cost from the definitions (losses.hpp's contract):
+//   sigmoid CE  -[y log p + (1-y) log(1-p)], with -log p = log1p(e^-z), -log(1-p) = log1p(e^z)
+//               (exact identities; they stay finite up to |z| ~ 700, where the textbook
+//               form above already gives log(0) at z ~ 37)
+//   softmax CE  -sum_f y log p_f;   mse  mean over all elements of (z - y)^2
+inline double loss_cost(loss_kind k, const tensor& z, const tensor& y, int O, int n) {
+    double total = 0;
+    if (k == loss_kind::sigmoid_cross_entropy) {
+        for (std::size_t i = 0; i < z.size(); ++i)
+            total += y[i] * std::log1p(std::exp(-z[i])) + (1 - y[i]) * std::log1p(std::exp(z[i]));
+        return total / n;
+    }
+    if (k == loss_kind::softmax_cross_entropy) {
+        const tensor p = softmax_ref(z, O, n);
+        for (std::size_t i = 0; i < z.size(); ++i) total -= y[i] * std::log(p[i]);
+        return total / n;
+    }
+    for (std::size_t i = 0; i < z.size(); ++i) total += (z[i] - y[i]) * (z[i] - y[i]);
+    return total / (O * n);
+}
+
+// ---------------------------------------------------------------- random data
+// Inputs and parameters uniform in [-1, 1] (biases too, so that b is exercised); labels
+// as the loss expects them: 0/1, one-hot, or real.
+template <class Net>
+batch random_batch(int n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    batch b;
+    b.n = n;
+    for (const shape& s : Net::input_shapes) {
+        b.x.emplace_back(s.size() * static_cast<std::size_t>(n));
+        for (double& v : b.x.back()) v = u(rng);
+    }
+    for (const param_entry& e : Net::params) {
+        b.names.emplace_back(e.name.view());
+        b.p.emplace_back(e.spec.size());
+        for (double& v : b.p.back()) v = u(rng);
+    }
+    const int O = Net::output_shape[0];
+    b.y.assign(static_cast<std::size_t>(O * n), 0.0);
+    for (int s = 0; s < n; ++s) {
+        const int hot = std::uniform_int_distribution<int>(0, O - 1)(rng);
+        for (int o = 0; o < O; ++o) {
+            double& y = b.y[static_cast<std::size_t>(o + O * s)];
+            if (Net::loss == loss_kind::sigmoid_cross_entropy) y = u(rng) > 0 ? 1.0 : 0.0;
+            else if (Net::loss == loss_kind::softmax_cross_entropy) y = o == hot ? 1.0 : 0.0;
+            else y = u(rng);
+        }
+    }
+    return b;
+}
+
+// ---------------------------------------------------------------- the JIT-compiled network
+enum class sched { naive, manual };
+inline const char* sched_name(sched s) { return s == sched::naive ? "naive" : "manual"; }
+
+struct outputs {
+    double cost = 0;
+    tensor prediction;
+    std::vector<tensor> d_params;
+};
+
+inline Halide::Buffer<> make_buffer(Halide::Type t, const std::vector<int>& sizes) {
+    return Halide::Buffer<>(t, sizes);
+}
+inline void put(Halide::Buffer<>& b, std::size_t i, double v) {
+    if (b.type() == Halide::Float(64)) static_cast<double*>(b.data())[i] = v;
+    else static_cast<float*>(b.data())[i] = static_cast<float>(v);
+}
+inline double get(const Halide::Buffer<>& b, std::size_t i) {
+    if (b.type() == Halide::Float(64)) return static_cast<const double*>(b.data())[i];
+    return static_cast<const float*>(b.data())[i];
+}
+
+// lower<Net> with ImageParams for inputs, parameters and labels (so N stays a run-time
+// extent, as in the AOT generator), outputs wrapped in copies as codegen/generator.hpp does,
+// one schedule applied, one JIT compile. Without grads the pipeline's outputs are only the
+// cost and the prediction, so Halide compiles no backward stage (a third of the time).
+template <class Net>
+class jit_network {
+  public:
+    jit_network(Halide::Type t, sched s, bool grads = true) : type_(t), grads_(grads) {
+        using Halide::ImageParam;
+        std::vector<Func> inputs, params;
+        for (std::size_t k = 0; k < Net::input_count; ++k) {
+            ImageParam in(t, 2, "input" + std::to_string(k));
+            in.dim(0).set_bounds(0, static_cast<int>(Net::input_shapes[k].size()));
+            in.dim(1).set_min(0);
+            inputs_.push_back(in);
+            inputs.push_back(in);  // as lower.hpp REQUIRES: the flat (S, N) input, nothing more
+        }
+        for (const param_entry& e : Net::params) {
+            ImageParam p(t, e.spec.rank, "p" + std::to_string(params_.size()));
+            for (int d = 0; d < e.spec.rank; ++d) p.dim(d).set_bounds(0, e.spec.dims[static_cast<std::size_t>(d)]);
+            params_.push_back(p);
+            params.push_back(p);
+        }
+        labels_ = ImageParam(t, 2, "labels");
+        labels_.dim(0).set_bounds(0, Net::output_shape[0]);
+        labels_.dim(1).set_min(0);
+        codegen::lowered l = codegen::lower<Net>(t, inputs, params, inputs_[0].dim(1).extent(), labels_);
+
+        Func cost("cost_out"), pred("prediction_out");
+        cost() = l.cost();
+        std::vector<Var> v = l.prediction.args();
+        pred(v) = l.prediction(v);
+        l.stages.push_back({pred, codegen::stage_kind::pointwise, RDom(), Net::output_shape[0], 0});
+        std::vector<Func> outs{cost, pred};
+        for (std::size_t i = 0; grads && i < Net::params.size(); ++i) {
+            REQUIRE(l.d_params[i].defined());
+            Func d("d_out" + std::to_string(i));
+            std::vector<Var> dv = l.d_params[i].args();
+            d(dv) = l.d_params[i](dv);
+            l.stages.push_back({d, codegen::stage_kind::pointwise, RDom(), Net::params[i].spec.dims[0], 0});
+            outs.push_back(d);
+        }
+        const Halide::Target target = Halide::get_jit_target_from_environment();
+        if (s == sched::manual) codegen::schedule_manual(l.stages, target);
+        else codegen::schedule_naive(l.stages);
+        pipeline_ = Halide::Pipeline(outs);
+        pipeline_.compile_jit(target);
+    }
+
+    // Copies the batch into buffers of the element type and binds them.
+    void bind(const batch& b) {
+        auto load = [&](const tensor& src, const std::vector<int>& sizes) {
+            Halide::Buffer<> buf = make_buffer(type_, sizes);
+            for (std::size_t i = 0; i < src.size(); ++i) put(buf, i, src[i]);
+            return buf;
+        };
+        for (std::size_t k = 0; k < Net::input_count; ++k)
+            inputs_[k].set(load(b.x[k], {static_cast<int>(Net::input_shapes[k].size()), b.n}));
+        param_bufs_.clear();
+        for (std::size_t i = 0; i < Net::params.size(); ++i) {
+            const param_spec& spec = Net::params[i].spec;
+            param_bufs_.push_back(load(b.p[i], std::vector<int>(spec.dims.begin(), spec.dims.begin() + spec.rank)));
+            params_[i].set(param_bufs_.back());
+        }
+        labels_.set(load(b.y, {Net::output_shape[0], b.n}));
+        outs_.clear();
+        outs_.push_back(make_buffer(type_, {}));
+        outs_.push_back(make_buffer(type_, {Net::output_shape[0], b.n}));
+        for (const param_entry& e : Net::params)
+            if (grads_) outs_.push_back(make_buffer(type_, std::vector<int>(e.spec.dims.begin(), e.spec.dims.begin() + e.spec.rank)));
+    }
+
+    // Writes one parameter entry in the bound buffer (no recompile, no rebind).
+    void set_param(std::size_t i, std::size_t j, double v) { put(param_bufs_[i], j, v); }
+
+    double cost() {
+        realize();
+        return get(outs_[0], 0);
+    }
+
+    outputs run() {
+        realize();
+        outputs o;
+        o.cost = get(outs_[0], 0);
+        o.prediction = read(outs_[1]);
+        for (std::size_t i = 2; i < outs_.size(); ++i) o.d_params.push_back(read(outs_[i]));
+        return o;
+    }
+
+  private:
+    void realize() {
+        Halide::Realization r(outs_);
+        pipeline_.realize(r);
+    }
+    static tensor read(const Halide::Buffer<>& b) {
+        tensor t(b.number_of_elements());
+        for (std::size_t i = 0; i < t.size(); ++i) t[i] = get(b, i);
+        return t;
+    }
+
+    Halide::Type type_;
+    bool grads_;
+    std::vector<Halide::ImageParam> inputs_, params_;
+    Halide::ImageParam labels_;
+    Halide::Pipeline pipeline_;
+    std::vector<Halide::Buffer<>> param_bufs_, outs_;
+};
+
+// ---------------------------------------------------------------- comparisons
+// |got - want| <= tol * max(1, |want|): relative for large values, absolute near zero.
+inline void check_values(const std::string& what, const tensor& got, const tensor& want, double tol) {
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        INFO(what << "[" << i << "]: got " << got[i] << ", expected " << want[i]);
+        CHECK(std::isfinite(got[i]));
+        CHECK(std::abs(got[i] - want[i]) <= tol * std::max(1.0, std::abs(want[i])));
+    }
+}
+
+// The brief's gradient criterion: |g - g~| / max(1e-8, |g| + |g~|) < 1e-6.
+inline double grad_rel_error(double g, double fd) {
+    return std::abs(g - fd) / std::max(1e-8, std::abs(g) + std::abs(fd));
+}
+
+template <class D>
+batch make_batch(int n) {
+    using Net = network<std::remove_cvref_t<decltype(D::net)>>;
+    batch b = random_batch<Net>(n, 20240 + static_cast<unsigned>(n));
+    if constexpr (requires { D::prepare(b); }) D::prepare(b);
+    return b;
+}
+
+// ---------------------------------------------------------------- the driver
+template <class D>
+void check_op() {
+    using Net = network<std::remove_cvref_t<decltype(D::net)>>;
+    constexpr int O = Net::output_shape[0];
+    constexpr double eps = 1e-6;
+    const std::vector<int> batches{3, 17};
+    std::vector<outputs> naive_results;
+
+    for (sched s : {sched::naive, sched::manual}) {
+        jit_network<Net> jit(Halide::Float(64), s);
+        for (std::size_t bi = 0; bi < batches.size(); ++bi) {
+            const int n = batches[bi];
+            INFO("float64, schedule " << sched_name(s) << ", N = " << n);
+            const batch b = make_batch<D>(n);
+            const tensor z = D::logits(b);
+            REQUIRE(z.size() == static_cast<std::size_t>(O * n));
+            jit.bind(b);
+            const outputs got = jit.run();
+
+            // (a) forward against the loops
+            check_values("prediction", got.prediction, loss_prediction(Net::loss, z, O, n), 1e-12);
+            check_values("cost", {got.cost}, {loss_cost(Net::loss, z, b.y, O, n)}, 1e-12);
+
+            // (b) every parameter's gradient against centred differences of the compiled cost
+            for (std::size_t i = 0; i < Net::params.size(); ++i) {
+                for (std::size_t j = 0; j < b.p[i].size(); ++j) {
+                    const double v = b.p[i][j];
+                    jit.set_param(i, j, v + eps);
+                    const double up = jit.cost();
+                    jit.set_param(i, j, v - eps);
+                    const double down = jit.cost();
+                    jit.set_param(i, j, v);
+                    const double fd = (up - down) / (2 * eps), g = got.d_params[i][j];
+                    INFO("d " << b.names[i] << "[" << j << "]: backward " << g << ", finite differences " << fd);
+                    CHECK(grad_rel_error(g, fd) < 1e-6);
+                }
+            }
+
+            // (c) the schedule changes no result
+            if (s == sched::naive) {
+                naive_results.push_back(got);
+            } else {
+                const outputs& ref = naive_results[bi];
+                check_values("manual vs naive prediction", got.prediction, ref.prediction, 1e-12);
+                check_values("manual vs naive cost", {got.cost}, {ref.cost}, 1e-12);
+                for (std::size_t i = 0; i < Net::params.size(); ++i)
+                    check_values("manual vs naive d " + b.names[i], got.d_params[i], ref.d_params[i], 1e-12);
+            }
+        }
+    }
+
+    // float32 (the type networks ship in), manual schedule: forward against the references
+    jit_network<Net> jit32(Halide::Float(32), sched::manual, /*grads=*/false);
+    for (int n : batches) {
+        INFO("float32, schedule manual, N = " << n);
+        const batch b = make_batch<D>(n);
+        const tensor z = D::logits(b);
+        jit32.bind(b);
+        const outputs got = jit32.run();
+        check_values("prediction", got.prediction, loss_prediction(Net::loss, z, O, n), 1e-5);
+        check_values("cost", {got.cost}, {loss_cost(Net::loss, z, b.y, O, n)}, 1e-5);
+    }
+}
+
+}  // namespace kiln::test
