@@ -70,12 +70,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         const Expr batch = inputs_[0]->dim(1).extent();
         for (std::size_t k = 0; k < Net::input_count; ++k) {
             bind_sample_dims(*inputs_[k], make_features(static_cast<int>(Net::input_shapes[k].size())), n_est);
-            // Clamped along n: a schedule may compute a whole tile of samples past the
-            // last one; those rows repeat the last sample and are never stored.
-            Var f("f"), n("n");
-            Func clamped("input" + std::to_string(k) + "_clamped");
-            clamped(f, n) = (*inputs_[k])(f, Halide::clamp(n, 0, batch - 1));
-            inputs.push_back(clamped);
+            inputs.push_back(*inputs_[k]);
         }
         for (std::size_t i = 0; i < Net::params.size(); ++i) {
             const param_spec& spec = Net::params[i].spec;

@@ -2,7 +2,9 @@
 /*  lower<Net>: a network type -> Halide Funcs for inference, the cost and every gradient.
     REQUIRES  inputs[k]: Func over (f, n), input k's samples stored densely, f = the flat
               index of the sample's dims innermost-first (so an image is read as (c, x, y, n)
-              through an affine view, and flatten of an input moves no data);
+              through an affine view, and flatten of an input moves no data). lower() clamps
+              every input along n, so a schedule may compute a whole tile of samples past
+              the last one: those rows repeat the last sample and are never stored;
               params[i]: Func over the i-th parameter's dims, in Net::params order;
               labels:    Func over (output dims..., n), or undefined for inference only.
     ENSURES   prediction: the output (the loss's fused activation);
@@ -69,7 +71,9 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
         using N = typename decltype(t)::type;
         const node_info& info = Net::node_table[i];
         if constexpr (node_traits<N>::what == node_info::role::input) {
-            const Func& flat = inputs[static_cast<std::size_t>(N::index)];
+            Var f("f"), n("n");
+            Func flat(std::string(info.name.view()) + "_clamped");
+            flat(f, n) = inputs[static_cast<std::size_t>(N::index)](f, Halide::clamp(n, 0, batch - 1));
             dense_flat[i] = flat;
             if constexpr (N::out.rank == 1) {
                 value[i] = flat;
