@@ -56,6 +56,18 @@ inline std::string json_number(double v) {
     std::snprintf(buf, sizeof buf, "%.6g", v);
     return buf;
 }
+// The class names a checkpoint was trained with ("kiln.classes": comma-separated).
+inline std::vector<std::string> split_classes(const std::map<std::string, std::string>& meta) {
+    std::vector<std::string> out;
+    auto it = meta.find("kiln.classes");
+    if (it == meta.end() || it->second.empty()) return out;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = it->second.find(',', start)) != std::string::npos; start = comma + 1)
+        out.push_back(it->second.substr(start, comma - start));
+    out.push_back(it->second.substr(start));
+    return out;
+}
+
 template <class Net>
 void print_info(const app_spec& spec, const kernel_set& k) {
     std::printf("kiln-%s: %s\n\n  %-14s %-24s %-26s %s\n", spec.name.c_str(), spec.summary.c_str(), "node",
@@ -140,12 +152,17 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
         }
         model<Net> m(kernels, schedule);
         if (predict->parsed()) {
-            m.load(*checkpoint);
+            const auto meta = m.load(*checkpoint);
+            const std::vector<std::string> classes = detail::split_classes(meta);
             for (const std::string& in : inputs) {
                 const std::vector<float> x = spec.sample_of(in);
                 const std::vector<float> p = m.predict(x, 1);
                 std::printf("%s:", in.c_str());
                 for (float v : p) std::printf(" %.4f", v);
+                const std::size_t k = p.size() == 1 ? (p[0] > 0.5f ? 1 : 0)
+                                                    : static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+                if (k < classes.size()) std::printf("  -> %s", classes[k].c_str());
+                else std::printf("  -> class %zu", k);
                 std::printf("\n");
             }
             return 0;
@@ -185,10 +202,15 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
         const evaluation tr = m.evaluate(train_set), te = m.evaluate(test_set);
         if (!quiet)
             std::printf("train accuracy: %.2f%%   test accuracy: %.2f%%\n", 100 * tr.accuracy, 100 * te.accuracy);
-        if (checkpoint) m.save(*checkpoint, {{"kiln.schedule", std::string(m.schedule())}});
+        if (checkpoint) {
+            std::string classes;
+            for (const std::string& c : train_set.classes) classes += (classes.empty() ? "" : ",") + c;
+            m.save(*checkpoint, {{"kiln.schedule", std::string(m.schedule())}, {"kiln.classes", classes}});
+        }
         if (plot_dir) {
             std::filesystem::create_directories(*plot_dir);
-            plot_curve(*plot_dir / "cost.png", h.cost, static_cast<double>(fo.print_every),
+            const double step = h.iteration.size() > 1 ? static_cast<double>(h.iteration[1]) : 1.0;
+            plot_curve(*plot_dir / "cost.png", h.cost, step,
                        "kiln-" + spec.name + ": learning rate " + detail::json_number(fo.learning_rate),
                        "iterations", "cost");
             if (spec.plot_extra)

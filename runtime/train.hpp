@@ -6,8 +6,9 @@
                smaller). Training runs `iterations` steps if set, else `epochs` epochs.
     REPORTS    at iterations 0, print_every, 2 print_every ... (counted from 0, as the course
                does) and at the end: the cost of that step's batch before its update, with
-               epoch, training accuracy, samples/s and time left. Those costs (not the one at
-               the end) form the history that --plot draws.
+               epoch, training accuracy, samples/s and time left. The history (what --plot
+               draws) takes the cost every record_every iterations, by default ten times
+               as often as it is printed.
     ERRORS     a cost that is NaN or infinite stops training with the iteration and a hint.  */
 #include <chrono>
 #include <cmath>
@@ -28,11 +29,12 @@ struct fit_options {
     std::size_t batch_size = 0;  // 0: the whole training set
     std::uint64_t seed = 1;
     std::size_t print_every = 100;
+    std::size_t record_every = 0;  // cost history interval; 0: print_every / 10 (at least 1)
     bool quiet = false;
 };
 
 struct fit_history {
-    std::vector<std::size_t> iteration;  // where each recorded cost was taken
+    std::vector<std::size_t> iteration;  // where each recorded cost was taken (0, k, 2k ...)
     std::vector<float> cost;             // the mean cost of that step's batch
     double seconds = 0;
     std::size_t samples = 0;  // samples processed (sum of batch sizes)
@@ -48,6 +50,8 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
     const std::size_t total = opt.iterations > 0 ? opt.iterations : opt.epochs * per_epoch;
     if (total == 0) throw error("fit: nothing to do - give iterations or epochs > 0");
     sgd optimizer(opt.learning_rate);
+    const std::size_t record_every =
+        opt.record_every > 0 ? opt.record_every : std::max<std::size_t>(1, opt.print_every / 10);
     fit_history h;
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
@@ -65,7 +69,7 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
             h.samples += bv.size;
             h.final_cost = cost;
             const std::size_t i = step++;  // the course counts iterations from 0
-            if (i % opt.print_every == 0) {
+            if (i % record_every == 0) {
                 h.iteration.push_back(i);
                 h.cost.push_back(cost);
             }

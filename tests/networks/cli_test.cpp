@@ -96,6 +96,24 @@ TEST_CASE("a model trains on the course's HDF5 layout and reports one JSON line"
     CHECK_THAT(e.output, Catch::Contains("\"test_accuracy\":1,"));
 }
 
+TEST_CASE("predict classifies real photos with the trained class names", "[cli]") {
+    const fs::path photos = "/usr/lib/python3/dist-packages/skimage/data";
+    if (!fs::exists(photos / "chelsea.png") || !fs::exists(photos / "astronaut.png")) {
+        WARN("skipped: scikit-image's sample photos are missing (scripts/install-deps.sh installs python3-skimage)");
+        return;
+    }
+    kiln::test::temp_dir dir("cli_predict");
+    const std::string ckpt = (dir / "faces.safetensors").string();
+    REQUIRE(run(logistic + " train --quiet --checkpoint " + ckpt).status == 0);
+    const result r = run(logistic + " predict --checkpoint " + ckpt + " " + (photos / "chelsea.png").string() + " " +
+                         (photos / "astronaut.png").string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    // one line per photo: "<path>: <probability>  -> <class>"
+    CHECK_THAT(r.output, Catch::Matches("(.*chelsea.png: 0\\.[0-9]{4}  -> (face|non-face)\n)"
+                                        "(.*astronaut.png: 0\\.[0-9]{4}  -> (face|non-face)\n)"));
+}
+
 TEST_CASE("bad input gets a clear error, not a crash", "[cli]") {
     kiln::test::temp_dir dir("cli_bad");
     SECTION("an unknown flag") {
