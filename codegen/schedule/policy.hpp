@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "codegen/context.hpp"
+#include "codegen/schedule/matmul.hpp"
 
 namespace kiln::codegen {
 
@@ -34,8 +35,8 @@ inline int vector_width(int natural, int extent) {
       over the batch instead. Tails are guarded, so any batch size works.
     - Go parallel over the batch (or over feature chunks for weight gradients) only where a
       stage has enough work to pay for waking the thread pool (~2 us here).
-    - matmul with a long reduction (F >= 64): rfactor the reduction into vector lanes, so the
-      dot products over contiguous W(:, o) and x(:, n) run as wide FMAs.               */
+    - matmul with a long reduction (F >= 64): vector lanes and register tiles, see
+      schedule/matmul.hpp.                                                              */
 inline void schedule_manual(const stage_list& stages, const Halide::Target& target) {
     using Halide::TailStrategy;
     constexpr int parallel_threshold = 4096;  // elements of work per sample before going parallel
@@ -61,32 +62,7 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             vectorize_pure(f);
             const int F = s.reduce_extent;
             if (F >= 64) {
-                // lanes(u, o, n) = sum_ro W(16 ro + u, o) x(16 ro + u, n), then y sums u.
-                // A register tile of bo outputs by bn samples: per ro, bo W vectors and bn x
-                // vectors feed bo*bn FMAs. The tile is computed whole even past the last
-                // sample (the generator clamps inputs along n, so those reads stay inside).
-                Halide::RVar ro("ro"), ri("ri");
-                Var u("u"), oo("oo"), oi("oi"), no("no"), ni("ni");
-                f.update().split(s.r.x, ro, ri, natural);
-                Func lanes = f.update().rfactor(ri, u);
-                std::vector<Var> storage{u};
-                for (const Var& a : lanes.args())
-                    if (a.name() != u.name()) storage.push_back(a);
-                lanes.reorder_storage(storage);  // rfactor puts u outermost; we want it dense
-                const Var lo = storage[1], ln = storage[2];
-                int bo = 1;
-                for (int b = 2; b <= 8; ++b)
-                    if (s.inner_extent % b == 0) bo = b;
-                const int bn = std::clamp(24 / bo, 1, 4);  // 4: a batch of 1 wastes 3 rows, not 7
-                f.update().split(n, no, ni, bn, TailStrategy::GuardWithIf);
-                lanes.compute_at(f, no).bound_extent(ln, bn).vectorize(u);
-                lanes.update()
-                    .split(lo, oo, oi, bo)
-                    .reorder(u, oi, ln, ro, oo)
-                    .vectorize(u)
-                    .unroll(oi)
-                    .unroll(ln);
-                if (F * s.inner_extent >= parallel_threshold) f.update().parallel(no);
+                schedule_wide_matmul(f, s, natural, F * s.inner_extent >= parallel_threshold);
             } else if (s.inner_extent >= 2) {
                 f.update().reorder(v[0], s.r.x, n).vectorize(v[0], w, TailStrategy::GuardWithIf);
             } else {
