@@ -45,6 +45,7 @@ struct stage {
     int reduce_extent_out = 1;  // matmul_dw: the output count (extent of dW's second dim)
     Func partial;               // matmul_dw: the reduction itself; f is its pure copy, so
                                 // the schedule can compute a register tile of it per tile of f
+    Expr batch;                 // N at run time, for schedules that size loops by it
 };
 
 using stage_list = std::vector<stage>;
@@ -72,7 +73,7 @@ struct op_ctx {
     Func func(const std::string& role) const { return Func(name + "_" + role); }
     void mark(const Func& f, stage_kind kind, RDom r = RDom(), int inner = 1, int reduce = 0, int outs = 1,
               const Func& partial = Func()) const {
-        stages->push_back({f, kind, r, inner, reduce, outs, partial});
+        stages->push_back({f, kind, r, inner, reduce, outs, partial, batch});
     }
 };
 

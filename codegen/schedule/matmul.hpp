@@ -7,9 +7,9 @@
     bn x vectors feed bo*bn FMAs (<= 24 accumulators of the 32 AVX-512 registers).
     Tiles are computed whole even past the last sample: lower() clamps inputs along n.
     When F is long (>= 2048) the reduction is also blocked by 1024 features, and every
-    sample tile runs through one block before the next: W is then read from memory once
-    per batch instead of once per sample tile (12288 x 20 floats = 1 MB for C1W4's first
-    layer, which does not stay in L2 across 16 tiles).                                   */
+    sample tile of a chunk runs through one block before the next: W is then read from
+    memory once per chunk of 8 tiles instead of once per tile (12288 x 20 floats = 1 MB
+    for C1W4's first layer, which does not stay in L2 across tiles).                     */
 #include <algorithm>
 
 #include "codegen/context.hpp"
@@ -48,13 +48,19 @@ inline void schedule_wide_matmul(Func f, const stage& s, int natural, bool paral
     lanes.update().split(ro, rb, rr, block);
     Func tile = lanes.update().rfactor(rb, v);
     std::vector<Var> tv = tile.args();  // (u, o, n, v) in lanes' storage order plus v
+    // Threads take chunks of up to 8 sample tiles, each running all its blocks: a parallel
+    // loop inside the block loop would fork and join once per block. The chunk shrinks
+    // with the batch (a guarded split would run its full length for a batch of 1).
+    Var nc("nc"), nr("nr");
+    const Expr chunk = bn * Halide::min(8, (s.batch + bn - 1) / bn);
     lanes.compute_root().vectorize(u);
     lanes.update()
-        .split(ln, no, ni, bn, Halide::TailStrategy::GuardWithIf)
+        .split(ln, nc, nr, chunk, Halide::TailStrategy::GuardWithIf)
+        .split(nr, no, ni, bn, Halide::TailStrategy::GuardWithIf)
         .split(lo, oo, oi, bo)
-        .reorder(u, oi, ni, oo, no, rb)  // one block through every tile, then the next
+        .reorder(u, oi, ni, oo, no, rb, nc)  // one block through every tile, then the next
         .vectorize(u);
-    if (parallel) lanes.update().parallel(no);
+    if (parallel) lanes.update().parallel(nc);
     Var tu, to, tn, tb;
     for (const Var& a : tv) {
         if (a.name() == u.name()) tu = a;
