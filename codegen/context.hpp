@@ -12,6 +12,8 @@
                                          const Func& dy, const std::vector<Func>& p);
     NAMING     every Func is "<node>_<role>" ("dense2_fwd", "dense2_d_W"; Halide forbids dots), so .stmt reads.
     LAYOUT     activations are Funcs of (dims of the sample, innermost first..., n).        */
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,12 +64,27 @@ inline std::vector<Var> activation_vars(const shape& s) {
 
 inline std::vector<Expr> as_exprs(const std::vector<Var>& vs) { return {vs.begin(), vs.end()}; }
 
+// The run-time settings of a training step, as scalar pipeline inputs. Undefined Exprs in
+// an inference build, where dropout is the identity and batch norm uses running averages.
+struct training_inputs {
+    Expr l2;         // lambda of the L2 cost: lambda / (2 N) sum W^2 over every weight
+    Expr keep_prob;  // dropout's keep probability, (0, 1]
+    Expr seed, step; // uint32: dropout's mask is a hash of (seed, step, node, element)
+};
+
 struct op_ctx {
     std::string name;      // node name: "dense2"
     Halide::Type type;     // element type: Float(32), or Float(64) for gradcheck
     shape in{}, out{};     // per-sample shapes of the (first) input and the output
     Expr batch;            // N, the extent of the last dimension at run time
     stage_list* stages = nullptr;
+    const training_inputs* train = nullptr;  // null in an inference build
+    int node = 0;                            // topological index, e.g. to tell masks apart
+    std::map<std::string, Func>* saved = nullptr;  // forward values the backward reuses
+
+    bool training() const { return train != nullptr; }
+    void save(const std::string& role, const Func& f) const { (*saved)[name + "_" + role] = f; }
+    Func restore(const std::string& role) const { return saved->at(name + "_" + role); }
 
     Expr k(double v) const { return Halide::cast(type, Expr(v)); }
     Func func(const std::string& role) const { return Func(name + "_" + role); }

@@ -3,7 +3,9 @@
     Inputs and Outputs come from the network's tables; nobody writes one per network.
     GENERATOR PARAMS
       stage     forward   (input0.., params..) -> prediction
-                grad      (input0.., labels, params..) -> cost, d_<param>..
+                grad      (input0.., labels, params.., l2, keep_prob, seed, step)
+                              -> cost, d_<param>..  (for a parameter that is not trainable,
+                                 d_<param> is its value after the step: see lower.hpp)
       elem      float32 | float64 (the gradcheck build)
       schedule  manual | naive; ignored when auto_schedule=true (Mullapudi2016 ...)
       batch_estimate  the N the autoschedulers plan for (default 64)
@@ -55,6 +57,12 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         for (const param_entry& e : Net::params)
             params_.push_back(this->template add_input<Buffer>(argument_name(e.name.view()), t, e.spec.rank));
         if (grad) {
+            l2_ = this->template add_input<Expr>("l2", t);
+            keep_prob_ = this->template add_input<Expr>("keep_prob", t);
+            seed_ = this->template add_input<Expr>("seed", Halide::UInt(32));
+            step_ = this->template add_input<Expr>("step", Halide::UInt(32));
+        }
+        if (grad) {
             cost_ = this->template add_output<Buffer>("cost", t, 0);
             for (const param_entry& e : Net::params)
                 d_params_.push_back(
@@ -84,7 +92,9 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             bind_sample_dims(*labels_, Net::output_shape, n_est);
             labels = *labels_;
         }
-        lowered l = lower<Net>(elem, inputs, params, batch, labels);
+        training_inputs train;
+        if (training()) train = {*l2_, *keep_prob_, *seed_, *step_};
+        lowered l = lower<Net>(elem, inputs, params, batch, labels, training() ? &train : nullptr);
 
         if (training()) {
             // Outputs copy the lowered Funcs, so that the argument names stay "cost",
@@ -128,6 +138,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
 
     std::vector<Input<Buffer>*> inputs_, params_;
     Input<Buffer>* labels_ = nullptr;
+    Input<Expr>*l2_ = nullptr, *keep_prob_ = nullptr, *seed_ = nullptr, *step_ = nullptr;
     Output<Buffer>* prediction_ = nullptr;
     Output<Buffer>* cost_ = nullptr;
     std::vector<Output<Buffer>*> d_params_;

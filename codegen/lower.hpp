@@ -7,8 +7,14 @@
               the last one: those rows repeat the last sample and are never stored;
               params[i]: Func over the i-th parameter's dims, in Net::params order;
               labels:    Func over (output dims..., n), or undefined for inference only.
+              train: the training step's scalar inputs (l2, keep_prob, seed, step), given
+              exactly when labels are.
     ENSURES   prediction: the output (the loss's fused activation);
-              with labels: cost() the mean cost, d_params[i] d cost / d params[i].
+              with labels: cost() the mean cost plus l2 / (2 N) sum W^2 over every weight,
+              d_params[i] d cost / d params[i] - or, for a parameter that is not trainable
+              (batch norm's running averages), its value after this step.
+              Inference folds a batch_norm into the dense layer before it when that layer
+              feeds nothing else: W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps).
               Each node is computed once however many consumers it has; gradients from
               several consumers are summed. No gradient flows into a network input, nor
               into a branch with no parameter upstream of it.
@@ -28,12 +34,77 @@ struct lowered {
     stage_list stages;
 };
 
+inline std::string argument_name_of(const param_entry& e) {
+    std::string s(e.name.view());
+    for (char& c : s)
+        if (c == '.') c = '_';
+    return s;
+}
+
+// A dense layer's (W, b) with the batch norm after it folded in (inference only).
+inline std::vector<Func> fold_batch_norm(const std::string& name, const std::vector<Func>& dense,
+                                         const std::vector<Func>& bn, Halide::Type type, int features,
+                                         stage_list& stages) {
+    Var f("f"), o("o");
+    Func scale(name + "_bn_scale"), W(name + "_W_folded"), b(name + "_b_folded");
+    const Expr eps = Halide::cast(type, Expr(batch_norm_t::epsilon));
+    scale(o) = bn[0](o) / Halide::sqrt(bn[3](o) + eps);
+    W(f, o) = dense[0](f, o) * scale(o);
+    b(o) = (dense[1](o) - bn[2](o)) * scale(o) + bn[1](o);
+    // computed once per call (small), not once per sample
+    stages.push_back({W, stage_kind::pointwise, RDom(), features, 0});
+    stages.push_back({b, stage_kind::pointwise, RDom(), 1, 0});
+    return {W, b};
+}
+
+// The L2 term (C2W1): cost += l2 / (2 N) sum W^2 and d W += l2 / N W, for every trainable
+// parameter initialised as a weight (never biases, never batch norm's gamma and beta).
+template <class Net>
+void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, const Expr& batch, const Expr& l2) {
+    const Expr lambda = Halide::cast(type, l2), n = Halide::cast(type, batch);
+    Expr penalty = Halide::cast(type, 0);
+    for (std::size_t i = 0; i < Net::params.size(); ++i) {
+        const param_entry& e = Net::params[i];
+        if (e.spec.init != param_init::weight || !e.spec.trainable) continue;
+        const std::string name = argument_name_of(e);
+        std::vector<Var> v = out.d_params[i].args();
+        std::vector<Halide::Range> ranges;
+        for (int d = 0; d < e.spec.rank; ++d) ranges.push_back({0, e.spec.dims[static_cast<std::size_t>(d)]});
+        RDom r(ranges, name + "_r_l2");
+        std::vector<Expr> at;
+        for (int d = 0; d < r.dimensions(); ++d) at.push_back(r[d]);
+        Func sq(name + "_sum_sq");
+        sq() = Halide::cast(type, 0);
+        sq() += params[i](at) * params[i](at);
+        out.stages.push_back({sq, stage_kind::scalar_sum, r, 1, 0});
+        penalty = penalty + sq();
+        Func decayed(name + "_d_l2");
+        decayed(v) = out.d_params[i](v) + lambda / n * params[i](v);
+        out.stages.push_back({decayed, stage_kind::pointwise, RDom(), e.spec.dims[0], 0});
+        out.d_params[i] = decayed;
+    }
+    Func total("cost_with_l2");
+    total() = out.cost() + lambda / (2 * n) * penalty;
+    out.cost = total;
+}
+
+
+
+
 template <class Net>
 lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vector<Func>& params,
-              Expr batch, const Func& labels = Func()) {
+              Expr batch, const Func& labels = Func(), const training_inputs* train = nullptr) {
     constexpr std::size_t count = Net::node_count;
     const bool training = labels.defined();
+    if (training != (train != nullptr))
+        throw std::invalid_argument("lower(): labels and training inputs go together");
     lowered out;
+    std::map<std::string, Func> saved;
+    std::vector<int> consumers(count, 0);
+    for (const node_info& n : Net::node_table)
+        for (int from : n.from)
+            if (from >= 0) ++consumers[static_cast<std::size_t>(from)];
+    std::vector<bool> folded(count, false);  // batch norms folded into their dense layer
     std::vector<Func> value(count), grad(count);
     std::vector<Func> dense_flat(count);  // a node's value as (f, n), where that costs nothing
     std::vector<bool> has_upstream_params(count, false);
@@ -41,7 +112,15 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
 
     auto ctx_for = [&](std::size_t i, const shape& in) {
         return op_ctx{std::string(Net::node_table[i].name.view()), type, in, Net::node_table[i].out,
-                      batch, &out.stages};
+                      batch, &out.stages, train, static_cast<int>(i), &saved};
+    };
+    // The batch_norm node that only this node feeds, if any: it can fold into a dense layer.
+    auto sole_batch_norm_after = [&](std::size_t i) -> int {
+        if (consumers[i] != 1) return -1;
+        for (std::size_t j = i + 1; j < count; ++j)
+            if (Net::node_table[j].from[0] == static_cast<int>(i) && same_cstr(Net::node_table[j].kind, "batch_norm"))
+                return static_cast<int>(j);
+        return -1;
     };
     auto params_of = [&](std::size_t i) {
         std::vector<Func> p;
@@ -92,8 +171,20 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             using L = typename N::layer_type;
             const std::size_t from = static_cast<std::size_t>(info.from[0]);
             has_upstream_params[i] = node_traits<N>::param_tensors > 0 || has_upstream_params[from];
-            if (std::is_same_v<L, flatten_t> && dense_flat[from].defined()) value[i] = dense_flat[from];
-            else value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from], params_of(i));
+            const int bn = training ? -1 : sole_batch_norm_after(i);
+            if (std::is_same_v<L, flatten_t> && dense_flat[from].defined()) {
+                value[i] = dense_flat[from];
+            } else if (folded[i]) {
+                value[i] = value[from];
+            } else if (same_cstr(L::kind, "dense") && bn >= 0) {
+                value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from],
+                                          fold_batch_norm(std::string(info.name.view()), params_of(i),
+                                                          params_of(static_cast<std::size_t>(bn)), type,
+                                                          N::from::out[0], out.stages));
+                folded[static_cast<std::size_t>(bn)] = true;
+            } else {
+                value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from], params_of(i));
+            }
             if (std::is_same_v<L, flatten_t>) dense_flat[i] = value[i];
         } else {
             const std::size_t a = static_cast<std::size_t>(info.from[0]), b = static_cast<std::size_t>(info.from[1]);
@@ -134,6 +225,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             accumulate(info.from[1], db);
         }
     });
+    add_l2<Net>(out, params, type, batch, train->l2);
     return out;
 }
 

@@ -25,6 +25,7 @@ constexpr shape_rule accept(shape out) { return {true, out, {}}; }
 constexpr shape_rule reject(const fixed_string<>& why) { return {false, {}, why}; }
 
 // How a parameter is initialised by default; the runtime may override weights per run.
+// Only `weight` parameters are drawn by the initialisation scheme and take L2 decay.
 enum class param_init { weight, zeros, ones };
 
 struct param_spec {
@@ -33,6 +34,8 @@ struct param_spec {
     std::array<int, 4> dims{1, 1, 1, 1};    // innermost-first (Halide order)
     param_init init = param_init::zeros;
     int fan_in = 1, fan_out = 1;            // for Xavier / He scaling
+    bool trainable = true;                  // false: state the training step recomputes
+                                            // (batch norm's running averages), no gradient
     constexpr std::size_t size() const {
         std::size_t n = 1;
         for (int i = 0; i < rank; ++i) n *= static_cast<std::size_t>(dims[static_cast<std::size_t>(i)]);

@@ -122,6 +122,11 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
     train->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
     train->add_option("--plot", plot_dir, "write the cost curve (and other pictures) as PNG into this folder");
     train->add_flag("--quiet", quiet, "print only the final JSON line");
+    auto add_regularisation = [&](CLI::App* c) {
+        c->add_option("--l2", fo.l2, "L2 regularisation lambda (cost += lambda / 2m sum W^2)");
+        c->add_option("--keep-prob", fo.keep_prob, "dropout keep probability in (0, 1]; 1 = off");
+    };
+    add_regularisation(train);
     CLI::App* eval = app.add_subcommand("eval", "evaluate a checkpoint on the train and test data");
     add_common(eval);
     eval->add_option("--checkpoint", checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
@@ -138,6 +143,7 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
     grad->add_option("--max-params", max_params, "check a seeded sample of at most this many parameters")
         ->check(CLI::PositiveNumber);
     grad->add_option("--epsilon", epsilon, "finite-difference step")->check(CLI::PositiveNumber);
+    add_regularisation(grad);
 
     try {
         app.parse(argc, argv);
@@ -186,7 +192,7 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
             const std::size_t F = model<Net>::sample_size, O = model<Net>::output_size;
             const gradcheck_result r =
                 gradcheck(m, std::span(train_set.x).first(n * F), std::span(train_set.y).first(n * O), n,
-                          max_params, epsilon, fo.seed);
+                          max_params, epsilon, fo.seed, 0, 0, step_settings{fo.l2, fo.keep_prob});
             const bool ok = r.difference < 1e-7;
             std::printf("gradcheck: %zu of %zu parameters on %zu samples, float64, eps %g\n"
                         "difference ||g - g~|| / (||g|| + ||g~||) = %.3e  (threshold 1e-7): %s\n",

@@ -3,6 +3,8 @@
     WHAT IT DOES  runs the network's float64 grad pipeline (<net>_grad_f64, naive schedule)
                   at the model's parameters (widened to double) on a few samples, then for
                   each checked parameter theta_i:  g~_i = (J(theta + eps e_i) - J(theta - eps e_i)) / 2 eps.
+    SETTINGS      the step's l2 and dropout (keep_prob with a fixed seed and step: the mask
+                  is the same in every evaluation) are part of the checked cost.
     REPORTS       difference = ||g - g~|| / (||g|| + ||g~||) over the checked parameters;
                   the course's threshold is 1e-7. max_params bounds the work for big
                   networks: then a seeded sample of that many parameters is checked, drawn
@@ -29,8 +31,10 @@ struct gradcheck_result {
 template <class Net>
 class f64_evaluator {
   public:
-    f64_evaluator(const kernel_set& k, std::span<const float> x, std::span<const float> y, std::size_t n)
-        : kernels_(&k), n_(n), x_(x.begin(), x.end()), y_(y.begin(), y.end()), grads_(Net::param_size) {}
+    f64_evaluator(const kernel_set& k, std::span<const float> x, std::span<const float> y, std::size_t n,
+                  const step_settings& s = {})
+        : kernels_(&k), n_(n), x_(x.begin(), x.end()), y_(y.begin(), y.end()), grads_(Net::param_size),
+          l2_(s.l2), keep_prob_(s.keep_prob), seed_(s.seed), step_(s.step) {}
 
     double cost(std::span<const double> params) { return run(params, false); }
     double cost_and_gradient(std::span<const double> params) { return run(params, true); }
@@ -54,6 +58,10 @@ class f64_evaluator {
             views.push_back(make_view(const_cast<double*>(params.data()) + e.offset, param_dims(e)));
             args.push_back({argument_name(e), views.back().raw_buffer()});
         }
+        args.push_back(pipeline_arg::of_scalar("l2", &l2_));
+        args.push_back(pipeline_arg::of_scalar("keep_prob", &keep_prob_));
+        args.push_back(pipeline_arg::of_scalar("seed", &seed_));
+        args.push_back(pipeline_arg::of_scalar("step", &step_));
         args.push_back({"cost", c.raw_buffer()});
         for (const param_entry& e : Net::params) {
             views.push_back(make_view(grads_.data() + e.offset, param_dims(e)));
@@ -66,6 +74,8 @@ class f64_evaluator {
     const kernel_set* kernels_;
     std::size_t n_;
     std::vector<double> x_, y_, grads_;
+    double l2_, keep_prob_;
+    std::uint32_t seed_, step_;
 };
 
 // Perturb gradient index `planted` by `plant` after backprop: for testing that gradcheck
@@ -73,20 +83,24 @@ class f64_evaluator {
 template <class Net>
 gradcheck_result gradcheck(const model<Net>& m, std::span<const float> x, std::span<const float> y, std::size_t n,
                            std::size_t max_params = 2000, double eps = 1e-6, std::uint64_t seed = 1,
-                           std::size_t planted = 0, double plant = 0) {
-    f64_evaluator<Net> eval(m.kernels(), x, y, n);
+                           std::size_t planted = 0, double plant = 0, const step_settings& settings = {}) {
+    f64_evaluator<Net> eval(m.kernels(), x, y, n, settings);
     std::vector<double> theta(m.parameters().begin(), m.parameters().end());
     eval.cost_and_gradient(theta);
     std::vector<double> g(eval.gradient().begin(), eval.gradient().end());
     if (plant != 0) g.at(planted) += plant;
 
+    // Only trainable parameters have gradients (running averages are recomputed, not learned).
     gradcheck_result r;
-    r.total = Net::param_size;
+    for (const param_entry& e : Net::params) r.total += e.spec.trainable ? e.spec.size() : 0;
     if (r.total <= max_params) {
-        for (std::size_t i = 0; i < r.total; ++i) r.indices.push_back(i);
+        for (const param_entry& e : Net::params)
+            if (e.spec.trainable)
+                for (std::size_t k = 0; k < e.spec.size(); ++k) r.indices.push_back(e.offset + k);
     } else {
         rng gen(seed);
         for (const param_entry& e : Net::params) {
+            if (!e.spec.trainable) continue;
             const std::size_t share = std::max<std::size_t>(1, e.spec.size() * max_params / r.total);
             for (std::size_t k = 0; k < share; ++k) r.indices.push_back(e.offset + gen.below(e.spec.size()));
         }

@@ -27,6 +27,21 @@
 
 namespace kiln {
 
+// The run-time settings of one training step (C2W1's regularisation, dropout's stream).
+struct step_settings {
+    float l2 = 0;         // lambda: cost += lambda / (2 N) sum W^2 over every weight
+    float keep_prob = 1;  // dropout's keep probability, in (0, 1]
+    std::uint32_t seed = 1, step = 0;  // dropout's mask is a function of (seed, step)
+
+    void validate() const {
+        if (!(l2 >= 0) || !std::isfinite(l2))
+            throw error("l2 (lambda) must be a finite number >= 0, got " + std::to_string(l2));
+        if (!(keep_prob > 0 && keep_prob <= 1))
+            throw error("keep_prob must be in (0, 1], got " + std::to_string(keep_prob) +
+                        " (1 turns dropout off)");
+    }
+};
+
 struct evaluation {
     double cost = 0;
     double accuracy = 0;  // NaN for regression (loss::mse)
@@ -77,16 +92,23 @@ class model {
         kiln::initialize<Net>(params_, scheme, seed, random_scale);
     }
 
-    // Forward and backward on n samples: fills gradients(), returns the mean cost.
-    float compute_gradients(std::span<const float> x, std::span<const float> y, std::size_t n) {
+    // Forward and backward on n samples: fills gradients(), returns the mean cost. For a
+    // parameter that is not trainable, gradients() holds its value after the step instead.
+    float compute_gradients(std::span<const float> x, std::span<const float> y, std::size_t n,
+                            const step_settings& settings = {}) {
         static_assert(Net::input_count == 1, "model: dataset calls take single-input networks");
         check_batch("compute_gradients", x, y, n);
+        settings.validate();
         float cost = 0;
         auto in = input_view(x, n);
         auto labels = output_view(const_cast<float*>(y.data()), n);
         auto c = halide_view<float>::make_scalar(&cost);
         std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}, {"labels", labels.raw_buffer()}};
         add_params(args);
+        args.push_back(pipeline_arg::of_scalar("l2", &settings.l2));
+        args.push_back(pipeline_arg::of_scalar("keep_prob", &settings.keep_prob));
+        args.push_back(pipeline_arg::of_scalar("seed", &settings.seed));
+        args.push_back(pipeline_arg::of_scalar("step", &settings.step));
         args.push_back({"cost", c.raw_buffer()});
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[i].raw_buffer()});
@@ -94,6 +116,20 @@ class model {
         // every variant is the same, so such a batch (a last, short mini-batch) runs manual.
         const kernel_variant& v = n >= static_cast<std::size_t>(variant_->min_batch) ? *variant_ : kernels_->find("manual");
         call_pipeline(kernels_->network, v.grad, args);
+        return cost;
+    }
+
+    // One optimizer step on a batch; returns the cost before the step.
+    template <class Optimizer>
+    float train_step(std::span<const float> x, std::span<const float> y, std::size_t n, Optimizer& opt,
+                     const step_settings& settings = {}) {
+        const float cost = compute_gradients(x, y, n, settings);
+        opt.step(params_, grads_);
+        // Running averages are recomputed by the step, not learned: take them as they are.
+        for (const param_entry& e : Net::params)
+            if (!e.spec.trainable)
+                std::copy_n(grads_.begin() + static_cast<std::ptrdiff_t>(e.offset), e.spec.size(),
+                            params_.begin() + static_cast<std::ptrdiff_t>(e.offset));
         return cost;
     }
 

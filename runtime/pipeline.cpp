@@ -30,14 +30,19 @@ void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipe
     std::vector<void*> argv;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const halide_filter_argument_t& a = meta->arguments[i];
-        const halide_buffer_t* b = args[i].buffer;
-        if (args[i].name != a.name || a.kind == halide_argument_kind_input_scalar ||
-            b->dimensions != a.dimensions || b->type != a.type)
-            throw error(std::string(what) + ": argument " + std::to_string(i) + " of '" + meta->name +
-                        "' is '" + a.name + "' (" + std::to_string(a.dimensions) + "-D), the runtime passes '" +
-                        args[i].name + "' (" + std::to_string(b->dimensions) +
-                        "-D); the generated library does not match this network - rebuild");
-        argv.push_back(args[i].buffer);
+        const pipeline_arg& p = args[i];
+        const bool scalar = a.kind == halide_argument_kind_input_scalar;
+        const bool matches = p.name == a.name &&
+                             (scalar ? p.scalar != nullptr && p.scalar_type == a.type
+                                     : p.buffer != nullptr && p.buffer->dimensions == a.dimensions &&
+                                           p.buffer->type == a.type);
+        if (!matches)
+            throw error(std::string(what) + ": argument " + std::to_string(i) + " of '" + meta->name + "' is '" +
+                        a.name + "' (" + (scalar ? std::string("scalar") : std::to_string(a.dimensions) + "-D") +
+                        "), the runtime passes '" + p.name + "' (" +
+                        (p.buffer ? std::to_string(p.buffer->dimensions) + "-D" : std::string("scalar")) +
+                        "); the generated library does not match this network - rebuild");
+        argv.push_back(scalar ? const_cast<void*>(p.scalar) : static_cast<void*>(p.buffer));
     }
     take_halide_error();
     if (int rc = fn.call(argv.data()); rc != 0)

@@ -2,11 +2,12 @@
 /*  Calling an AOT pipeline: buffers over caller memory, argument checks, Halide errors.
     halide_view<T>   a halide_buffer_t over existing memory with dims innermost-first.
     call_pipeline    checks the argument list against the pipeline's metadata (count, names,
-                     dimensions, element type), calls it, and turns a non-zero return into
+                     kinds, dimensions, element types), calls it, and turns a non-zero return into
                      kiln::error carrying Halide's own message.                           */
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <HalideBuffer.h>
@@ -26,8 +27,19 @@ halide_view<T> make_view(T* data, const std::vector<int>& dims) {
 }
 
 struct pipeline_arg {
-    std::string name;         // as the generator named it: "input0", "dense1_W", "cost" ...
-    halide_buffer_t* buffer;  // every kiln pipeline argument is a buffer
+    std::string name;                  // as the generator named it: "input0", "dense1_W", "l2" ...
+    halide_buffer_t* buffer = nullptr;  // for a buffer argument
+    const void* scalar = nullptr;       // for a scalar argument: points at its value
+    halide_type_t scalar_type{};
+
+    pipeline_arg(std::string n, halide_buffer_t* b) : name(std::move(n)), buffer(b) {}
+    template <class T>
+    static pipeline_arg of_scalar(std::string n, const T* value) {
+        pipeline_arg a(std::move(n), nullptr);
+        a.scalar = value;
+        a.scalar_type = halide_type_of<T>();
+        return a;
+    }
 };
 
 // Routes Halide's runtime errors into the message of the kiln::error thrown on failure.

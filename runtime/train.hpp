@@ -31,6 +31,8 @@ struct fit_options {
     std::size_t print_every = 100;
     std::size_t record_every = 0;  // cost history interval; 0: print_every / 10 (at least 1)
     bool quiet = false;
+    float l2 = 0;         // C2W1 regularisation: lambda
+    float keep_prob = 1;  // C2W1 dropout (needs dropout layers in the network)
 };
 
 struct fit_history {
@@ -49,6 +51,7 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
     const std::size_t per_epoch = (n + batch - 1) / batch;
     const std::size_t total = opt.iterations > 0 ? opt.iterations : opt.epochs * per_epoch;
     if (total == 0) throw error("fit: nothing to do - give iterations or epochs > 0");
+    step_settings{opt.l2, opt.keep_prob}.validate();  // before any work
     sgd optimizer(opt.learning_rate);
     const std::size_t record_every =
         opt.record_every > 0 ? opt.record_every : std::max<std::size_t>(1, opt.print_every / 10);
@@ -60,12 +63,13 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
         mini_batches batches(train, batch, opt.seed + epoch);
         for (std::size_t b = 0; b < batches.count() && step < total; ++b) {
             const batch_view bv = batches[b];
-            const float cost = m.compute_gradients(bv.x, bv.y, bv.size);
+            const step_settings settings{opt.l2, opt.keep_prob, static_cast<std::uint32_t>(opt.seed),
+                                         static_cast<std::uint32_t>(step)};
+            const float cost = m.train_step(bv.x, bv.y, bv.size, optimizer, settings);
             if (!std::isfinite(cost))
                 throw error(std::string(m.kernels().network) + ": the cost became " + std::to_string(cost) +
                             " at iteration " + std::to_string(step) + " (learning rate " +
                             std::to_string(opt.learning_rate) + "); lower the learning rate or check the data");
-            optimizer.step(m.parameters(), m.gradients());
             h.samples += bv.size;
             h.final_cost = cost;
             const std::size_t i = step++;  // the course counts iterations from 0

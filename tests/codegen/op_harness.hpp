@@ -34,6 +34,7 @@
 namespace kiln::test {
 
 using tensor = std::vector<double>;
+using Halide::Expr;
 using Halide::Func;
 using Halide::RDom;
 using Halide::Var;
@@ -177,7 +178,10 @@ inline double get(const Halide::Buffer<>& b, std::size_t i) {
 template <class Net>
 class jit_network {
   public:
-    jit_network(Halide::Type t, sched s, bool grads = true) : type_(t), grads_(grads) {
+    // l2, keep_prob: the training step's settings, compiled in as constants (dropout's
+    // stream: seed 7, step 3).
+    jit_network(Halide::Type t, sched s, bool grads = true, double l2 = 0, double keep_prob = 1)
+        : type_(t), grads_(grads) {
         using Halide::ImageParam;
         std::vector<Func> inputs, params;
         for (std::size_t k = 0; k < Net::input_count; ++k) {
@@ -196,7 +200,9 @@ class jit_network {
         labels_ = ImageParam(t, 2, "labels");
         labels_.dim(0).set_bounds(0, Net::output_shape[0]);
         labels_.dim(1).set_min(0);
-        codegen::lowered l = codegen::lower<Net>(t, inputs, params, inputs_[0].dim(1).extent(), labels_);
+        const codegen::training_inputs train{Halide::cast(t, Expr(l2)), Halide::cast(t, Expr(keep_prob)),
+                                             Expr(uint32_t{7}), Expr(uint32_t{3})};
+        codegen::lowered l = codegen::lower<Net>(t, inputs, params, inputs_[0].dim(1).extent(), labels_, &train);
 
         Func cost("cost_out"), pred("prediction_out");
         cost() = l.cost();

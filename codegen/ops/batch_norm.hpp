@@ -1,0 +1,91 @@
+#pragma once
+// batch_norm: the lowering of dsl/layers/batch_norm.hpp (formulas there). Channel c is the
+// innermost dimension; statistics run over every other dimension and the batch.
+#include "codegen/context.hpp"
+#include "dsl/layers/batch_norm.hpp"
+
+namespace kiln::codegen {
+
+template <>
+struct op<batch_norm_t> {
+    // The M positions of one channel: (x, y, n) for images, (t, n) for sequences, (n).
+    static RDom positions(const op_ctx& c, const std::string& role) {
+        std::vector<Halide::Range> ranges;
+        for (int d = 1; d < c.in.rank; ++d) ranges.push_back({0, c.in[d]});
+        ranges.push_back({0, c.batch});
+        return RDom(ranges, c.name + "_r_" + role);
+    }
+    static std::vector<Expr> at(const Var& ch, const RDom& r) {
+        std::vector<Expr> e{ch};
+        for (int i = 0; i < r.dimensions(); ++i) e.push_back(r[i]);
+        return e;
+    }
+    static Expr count(const op_ctx& c) {
+        Expr m = Halide::cast(c.type, c.batch);
+        for (int d = 1; d < c.in.rank; ++d) m = m * c.k(c.in[d]);
+        return m;
+    }
+    // s(ch) = sum over the positions of term(positions), as an update so that the schedule
+    // vectorises over channels.
+    static Func channel_sum(const op_ctx& c, const std::string& role, const std::function<Expr(std::vector<Expr>)>& term) {
+        Var ch("c");
+        RDom r = positions(c, role);
+        Func s = c.func(role);
+        s(ch) = c.k(0);
+        s(ch) += term(at(ch, r));
+        c.mark(s, stage_kind::batch_sum, r, c.in[0], 0);
+        return s;
+    }
+
+    static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
+        const Func &gamma = p[0], &beta = p[1], &running_mean = p[2], &running_var = p[3];
+        Var ch("c");
+        Func mean = c.func("mean"), var = c.func("var"), rstd = c.func("rstd");
+        if (c.training()) {
+            const Expr m = count(c);
+            Func sum = channel_sum(c, "sum", [&](std::vector<Expr> a) { return x(a); });
+            mean(ch) = sum(ch) / m;
+            Func sq = channel_sum(c, "sq", [&](std::vector<Expr> a) {
+                const Expr d = x(a) - mean(a[0]);
+                return d * d;
+            });
+            var(ch) = sq(ch) / m;
+            c.save("mean", mean);
+            c.save("var", var);
+        } else {
+            mean(ch) = running_mean(ch);
+            var(ch) = running_var(ch);
+        }
+        rstd(ch) = c.k(1) / Halide::sqrt(var(ch) + c.k(batch_norm_t::epsilon));
+        c.mark(rstd, stage_kind::pointwise, RDom(), c.in[0]);
+        if (c.training()) c.save("rstd", rstd);
+        std::vector<Var> v = activation_vars(c.out);
+        Func y = c.func("fwd");
+        y(v) = gamma(v[0]) * (x(v) - mean(v[0])) * rstd(v[0]) + beta(v[0]);
+        c.mark(y, stage_kind::pointwise, RDom(), c.out[0]);
+        return y;
+    }
+
+    static grads backward(const op_ctx& c, const Func& x, const Func&, const Func& dy, const std::vector<Func>& p) {
+        const Func &gamma = p[0], &running_mean = p[2], &running_var = p[3];
+        const Func mean = c.restore("mean"), var = c.restore("var"), rstd = c.restore("rstd");
+        auto xhat = [&](const std::vector<Expr>& a) { return (x(a) - mean(a[0])) * rstd(a[0]); };
+        Func d_gamma = channel_sum(c, "d_gamma", [&](std::vector<Expr> a) { return dy(a) * xhat(a); });
+        Func d_beta = channel_sum(c, "d_beta", [&](std::vector<Expr> a) { return dy(a); });
+        std::vector<Var> v = activation_vars(c.in);
+        const std::vector<Expr> e = as_exprs(v);
+        const Expr m = count(c);
+        Func dx = c.func("d_in");
+        dx(v) = gamma(v[0]) * rstd(v[0]) / m * (m * dy(e) - d_beta(v[0]) - xhat(e) * d_gamma(v[0]));
+        c.mark(dx, stage_kind::pointwise, RDom(), c.in[0]);
+        // Not gradients: the running averages this step leaves behind.
+        Var ch("c");
+        const Expr keep = c.k(batch_norm_t::momentum), take = c.k(1 - batch_norm_t::momentum);
+        Func new_mean = c.func("new_running_mean"), new_var = c.func("new_running_var");
+        new_mean(ch) = keep * running_mean(ch) + take * mean(ch);
+        new_var(ch) = keep * running_var(ch) + take * var(ch);
+        return {dx, {d_gamma, d_beta, new_mean, new_var}};
+    }
+};
+
+}  // namespace kiln::codegen
