@@ -6,8 +6,12 @@
               PyTorch twins (bench/pytorch/) at 1 and 2 threads and prints the ratios.     */
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "l_layer_nn_kernels.hpp"
@@ -71,6 +75,72 @@ void register_network(const char* name, const kiln::kernel_set& kernels) {
 
 }  // namespace
 
+// Optimizer steps over the flat arena against this machine's memory bandwidth, measured in
+// the same run. BM_optimizer/<name>/<floats>: bytes_per_second counts what one step must
+// move, reads plus writes (sgd: w, g in, w out = 12 B/float; momentum and rmsprop 20;
+// adam: w, g, v, s in, w, v, s out = 28). BM_memory_bandwidth/{copy,triad,axpy}: STREAM-style
+// loops over 64 MB float arrays (8, 12, 12 B/float, same convention) on as many threads
+// as HL_NUM_THREADS gives Halide (default: every core), so the ratio compares like with like.
+namespace {
+
+int bench_threads() {
+    if (const char* env = std::getenv("HL_NUM_THREADS"); env && std::atoi(env) > 0) return std::atoi(env);
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+template <class Body>
+void on_threads(std::size_t n, int threads, const Body& body) {
+    std::vector<std::jthread> pool;
+    const std::size_t chunk = (n + threads - 1) / threads;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] { body(std::min(n, t * chunk), std::min(n, (t + 1) * chunk)); });
+}
+
+void register_optimizers() {
+    const std::pair<const char*, int> rules[] = {{"sgd", 12}, {"momentum", 20}, {"rmsprop", 20}, {"adam", 28}};
+    for (const auto& [name, bytes] : rules)
+        for (std::size_t n : {std::size_t{1} << 20, std::size_t{16} << 20})
+            benchmark::RegisterBenchmark(
+                ("BM_optimizer/" + std::string(name) + "/" + std::to_string(n)).c_str(),
+                [name = std::string(name), bytes = bytes, n](benchmark::State& state) {
+                    std::vector<float> w = random_values(n, 4), g = random_values(n, 5);
+                    const auto opt = kiln::make_optimizer(name, 1e-4f);
+                    opt->step(w, g);  // allocates the state outside the timed loop
+                    for (auto _ : state) opt->step(w, g);
+                    benchmark::DoNotOptimize(w.data());
+                    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * bytes));
+                })
+                ->UseRealTime()
+                ->Unit(benchmark::kMicrosecond);
+    // copy and triad write a third array (the store first reads the line: write-allocate);
+    // axpy updates in place like the optimizers (w += s g), so it is the closest yardstick.
+    constexpr std::size_t n = (64u << 20) / sizeof(float);
+    const int threads = bench_threads();
+    auto bandwidth = [threads](const char* name, int bytes, auto kernel) {
+        benchmark::RegisterBenchmark(("BM_memory_bandwidth/" + std::string(name)).c_str(),
+                                     [threads, bytes, kernel](benchmark::State& state) {
+                                         std::vector<float> a = random_values(n, 6), b = random_values(n, 7),
+                                                            c = random_values(n, 8);
+                                         float *pa = a.data(), *pb = b.data(), *pc = c.data();
+                                         for (auto _ : state) {
+                                             on_threads(n, threads, [&](std::size_t lo, std::size_t hi) {
+                                                 for (std::size_t i = lo; i < hi; ++i) kernel(pa, pb, pc, i);
+                                             });
+                                             benchmark::ClobberMemory();
+                                         }
+                                         state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * bytes));
+                                         state.SetLabel(std::to_string(threads) + " threads");
+                                     })
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    };
+    bandwidth("copy", 8, [](float* a, const float* b, const float*, std::size_t i) { a[i] = b[i]; });
+    bandwidth("triad", 12, [](float* a, const float* b, const float* c, std::size_t i) { a[i] = b[i] + 3.0f * c[i]; });
+    bandwidth("axpy", 12, [](float* a, const float* b, const float*, std::size_t i) { a[i] += 1e-4f * b[i]; });
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace kiln;
     register_network<network_of<networks::logistic_regression>>("logistic_regression",
@@ -79,6 +149,7 @@ int main(int argc, char** argv) {
                                                                generated::planar_classifier::kernels);
     register_network<network_of<networks::two_layer_nn>>("two_layer_nn", generated::two_layer_nn::kernels);
     register_network<network_of<networks::l_layer_nn>>("l_layer_nn", generated::l_layer_nn::kernels);
+    register_optimizers();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -1,22 +1,134 @@
 #pragma once
-/*  Optimizers: the update runs as an AOT Halide pipeline over the whole flat arena
-    (codegen/optimizers.cpp), vectorised and parallel; this side only holds the settings
-    and any state.
-      sgd   w <- w - lr * g                                                              */
+/*  Optimizers over the flat parameter arena. The update runs as an AOT Halide pipeline over
+    the whole arena (codegen/optimizers.cpp), vectorised and parallel; this side holds the
+    settings, the state buffers and the step count.
+    WHAT IT REPRESENTS
+      optimizer  one training rule: step(params, grads) updates params (and its own state)
+                 in place. State is allocated on the first step at the arena's size.
+      sgd        w <- w - lr g
+      momentum   v <- b v + (1 - b) g;  w <- w - lr v                          (course C2W2)
+      rmsprop    s <- b2 s + (1 - b2) g^2;  w <- w - lr g / (sqrt(s) + eps)
+      adam       v <- b1 v + (1 - b1) g;  s <- b2 s + (1 - b2) g^2;  t <- t + 1 (1-based)
+                 w <- w - lr (v / (1 - b1^t)) / (sqrt(s / (1 - b2^t)) + eps)
+    REQUIRES  lr > 0 (finite), 0 <= beta < 1, eps > 0: else kiln::error naming the optimizer,
+              the setting, what was expected and what was found.
+              grads.size() == params.size() == the size of the first step's arena.
+    LOWER LEVEL  apply(<rule>_update, ...) runs one pipeline with every knob exposed: the
+              general forms below cover the course's rules and ONNX's Momentum / Adam /
+              Adagrad training operators (tests/runtime/onnx_optimizer_test.cpp checks them
+              against ONNX's own test data). State spans are updated in place.        */
+#include <cstddef>
+#include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace kiln {
 
-class sgd {
+// g' = nc w + g;  v <- alpha v + beta g';  w <- w - lr v   (nesterov: w <- w - lr (g' + alpha v))
+struct momentum_update {
+    float learning_rate, alpha, beta, norm_coefficient = 0;
+    bool nesterov = false;
+};
+// s <- beta2 s + (1 - beta2) g^2;  w <- w - lr g / (sqrt(s) + eps)
+struct rmsprop_update {
+    float learning_rate, beta2, epsilon;
+};
+// g' = nc w + g;  v <- b1 v + (1 - b1) g';  s <- b2 s + (1 - b2) g'^2
+// w <- (1 - nc_post) (w - lr (v / correction1) / (sqrt(s / correction2) + eps))
+struct adam_update {
+    float learning_rate, beta1, beta2, epsilon;
+    float correction1 = 1, correction2 = 1, norm_coefficient = 0, norm_coefficient_post = 0;
+};
+// g' = nc w + g;  h <- h + g'^2;  w <- w - lr g' / (sqrt(h) + eps)
+struct adagrad_update {
+    float learning_rate, epsilon, norm_coefficient = 0;
+};
+
+// REQUIRES every span has params.size() elements; throws kiln::error otherwise or when the
+// pipeline fails. No hyper-parameter checks here: ONNX's settings are not the course's.
+void apply(const momentum_update& u, std::span<float> params, std::span<const float> grads,
+           std::span<float> velocity);
+void apply(const rmsprop_update& u, std::span<float> params, std::span<const float> grads,
+           std::span<float> mean_square);
+void apply(const adam_update& u, std::span<float> params, std::span<const float> grads,
+           std::span<float> velocity, std::span<float> mean_square);
+void apply(const adagrad_update& u, std::span<float> params, std::span<const float> grads,
+           std::span<float> sum_square);
+
+class optimizer {
   public:
-    explicit sgd(float learning_rate);
+    explicit optimizer(float learning_rate);
+    virtual ~optimizer();
+    // REQUIRES params.size() == grads.size(); updates params (and state) in place.
+    virtual void step(std::span<float> params, std::span<const float> grads) = 0;
+    // Forgets the state (velocities, step count); the next step starts afresh.
+    virtual void reset() {}
     float learning_rate() const { return lr_; }
     void set_learning_rate(float lr);
-    // REQUIRES params.size() == grads.size(); updates params in place.
-    void step(std::span<float> params, std::span<const float> grads);
+    virtual std::string name() const = 0;
+
+  protected:
+    // Checks grads against params and (after the first step) the state's size.
+    void check_sizes(std::size_t params, std::size_t grads, std::size_t state) const;
 
   private:
     float lr_;
 };
+
+class sgd : public optimizer {
+  public:
+    explicit sgd(float learning_rate);
+    void step(std::span<float> params, std::span<const float> grads) override;
+    std::string name() const override { return "sgd"; }
+};
+
+class momentum : public optimizer {
+  public:
+    explicit momentum(float learning_rate, float beta = 0.9f);
+    void step(std::span<float> params, std::span<const float> grads) override;
+    void reset() override { velocity_.clear(); }
+    std::string name() const override { return "momentum"; }
+    float beta() const { return beta_; }
+    std::span<const float> velocity() const { return velocity_; }
+
+  private:
+    float beta_;
+    std::vector<float> velocity_;
+};
+
+class rmsprop : public optimizer {
+  public:
+    explicit rmsprop(float learning_rate, float beta2 = 0.999f, float epsilon = 1e-8f);
+    void step(std::span<float> params, std::span<const float> grads) override;
+    void reset() override { mean_square_.clear(); }
+    std::string name() const override { return "rmsprop"; }
+    std::span<const float> mean_square() const { return mean_square_; }
+
+  private:
+    float beta2_, epsilon_;
+    std::vector<float> mean_square_;
+};
+
+class adam : public optimizer {
+  public:
+    explicit adam(float learning_rate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f);
+    void step(std::span<float> params, std::span<const float> grads) override;
+    void reset() override;
+    std::string name() const override { return "adam"; }
+    std::size_t steps() const { return t_; }  // t of the last step (0 before the first)
+    std::span<const float> velocity() const { return velocity_; }
+    std::span<const float> mean_square() const { return mean_square_; }
+
+  private:
+    float beta1_, beta2_, epsilon_;
+    std::size_t t_ = 0;
+    std::vector<float> velocity_, mean_square_;
+};
+
+// name is one of sgd | momentum | rmsprop | adam (default hyper-parameters); an unknown
+// name throws kiln::error listing the choices.
+std::unique_ptr<optimizer> make_optimizer(std::string_view name, float learning_rate);
 
 }  // namespace kiln

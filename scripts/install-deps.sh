@@ -12,6 +12,7 @@ packages=(
   libhdf5-dev libpng-dev libjpeg-dev libcairo2-dev nlohmann-json3-dev libcli11-dev
   python3-skimage            # lfw_subset.npy: the default real image data; numpy for tests
   python3-torch libopenblas0-openmp  # the PyTorch peer in bench/ and checkpoint interop tests
+  libonnx-dev libonnx-testdata libprotobuf-dev  # ONNX golden tests (optimizers, batch norm)
 )
 
 sudo=""
