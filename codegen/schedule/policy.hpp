@@ -108,10 +108,19 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             }
             break;
         }
-        case stage_kind::batch_sum:
-            f.vectorize(v[0], w, TailStrategy::GuardWithIf);
-            f.update().reorder(v[0], s.r.x).vectorize(v[0], w, TailStrategy::GuardWithIf);
+        case stage_kind::batch_sum: {
+            // Vectors that divide the channel count exactly: with guarded tails on both the
+            // pure and the update stage, a batch norm's sums came out wrong (Halide 14) when
+            // the pipeline's outputs needed only the forward pass.
+            int wd = 1;
+            while (wd * 2 <= natural && s.inner_extent % (wd * 2) == 0) wd *= 2;
+            f.update().reorder(v[0], s.r.x);
+            if (wd > 1) {
+                f.vectorize(v[0], wd);
+                f.update().vectorize(v[0], wd);
+            }
             break;
+        }
         case stage_kind::feature_sum:
         case stage_kind::scalar_sum:
             break;

@@ -13,7 +13,9 @@
           makes the op's d_in part of that dense's d_W, so it is checked too;
       (c) schedules: manual against naive, entry by entry;
     and once more in float32 (manual schedule, no backward stages compiled): prediction and
-    cost against the float64 references, within 1e-5 (float32's eps is 6e-8). Each pipeline is compiled once; the finite differences perturb the bound
+    cost against the float64 references, within 1e-5 (float32's eps is 6e-8); this build
+    has no gradient outputs, so it also checks the forward-only loop nest. Each pipeline is
+    compiled once; the finite differences perturb the bound
     parameter buffer in place and realize again.
     Layouts are Halide's, innermost first: x(s, n) = x[s + S n], W(f, o) = W[f + F o].   */
 #include <catch2/catch.hpp>
@@ -317,23 +319,40 @@ void check_op() {
     const std::vector<int> batches{3, 17};
     std::vector<outputs> naive_results;
 
+    // Optional settings of the descriptor: an L2 lambda (the reference cost adds
+    // lambda / (2 N) sum W^2 over the ".W" parameters).
+    // With a dropout keep_prob < 1 the mask is drawn inside the pipeline: there is no loop
+    // reference for the forward, and the finite differences check that the backward uses
+    // the very mask of the forward.
+    double l2 = 0, keep_prob = 1;
+    if constexpr (requires { D::l2; }) l2 = D::l2;
+    if constexpr (requires { D::keep_prob; }) keep_prob = D::keep_prob;
     for (sched s : {sched::naive, sched::manual}) {
-        jit_network<Net> jit(Halide::Float(64), s);
+        jit_network<Net> jit(Halide::Float(64), s, true, l2, keep_prob);
         for (std::size_t bi = 0; bi < batches.size(); ++bi) {
             const int n = batches[bi];
             INFO("float64, schedule " << sched_name(s) << ", N = " << n);
             const batch b = make_batch<D>(n);
-            const tensor z = D::logits(b);
-            REQUIRE(z.size() == static_cast<std::size_t>(O * n));
             jit.bind(b);
             const outputs got = jit.run();
 
             // (a) forward against the loops
+            if (keep_prob == 1) {
+            const tensor z = D::logits(b);
+            REQUIRE(z.size() == static_cast<std::size_t>(O * n));
             check_values("prediction", got.prediction, loss_prediction(Net::loss, z, O, n), 1e-12);
-            check_values("cost", {got.cost}, {loss_cost(Net::loss, z, b.y, O, n)}, 1e-12);
+            double penalty = 0;
+            for (std::size_t i = 0; i < b.p.size(); ++i)
+                if (b.names[i].ends_with(".W"))
+                    for (double w : b.p[i]) penalty += w * w;
+            check_values("cost", {got.cost}, {loss_cost(Net::loss, z, b.y, O, n) + l2 / (2.0 * n) * penalty}, 1e-12);
+            if constexpr (requires { D::check_state(b, got); }) D::check_state(b, got);
+            }
 
             // (b) every parameter's gradient against centred differences of the compiled cost
+            //     (running averages are not trained: their outputs are new values, see below)
             for (std::size_t i = 0; i < Net::params.size(); ++i) {
+                if (!Net::params[i].spec.trainable) continue;
                 for (std::size_t j = 0; j < b.p[i].size(); ++j) {
                     const double v = b.p[i][j];
                     jit.set_param(i, j, v + eps);
@@ -361,6 +380,7 @@ void check_op() {
     }
 
     // float32 (the type networks ship in), manual schedule: forward against the references
+    if (keep_prob != 1 || l2 != 0) return;  // the float64 runs covered those settings
     jit_network<Net> jit32(Halide::Float(32), sched::manual, /*grads=*/false);
     for (int n : batches) {
         INFO("float32, schedule manual, N = " << n);
