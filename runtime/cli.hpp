@@ -117,6 +117,9 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
     train->add_option("--epochs", epochs, "passes over the training set")->check(CLI::PositiveNumber)->excludes(iters);
     train->add_option("--batch-size", fo.batch_size, "samples per step; 0 = the whole training set");
     train->add_option("--init", init_name, "weight initialisation: zeros, random, xavier, he");
+    double init_scale = spec.init_scale;
+    train->add_option("--init-scale", init_scale, "the scale of --init random (0.01; the course's 'large' is 10)")
+        ->check(CLI::PositiveNumber);
     train->add_option("--print-every", fo.print_every, "report the cost every N iterations")
         ->check(CLI::PositiveNumber);
     train->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
@@ -127,6 +130,9 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
         c->add_option("--keep-prob", fo.keep_prob, "dropout keep probability in (0, 1]; 1 = off");
     };
     add_regularisation(train);
+    train->add_option("--optimizer", fo.optimizer, "sgd, momentum, rmsprop or adam");
+    train->add_option("--lr-decay", fo.lr_decay,
+                      "learning-rate decay per epoch: constant, exponential:RATE or interval:RATE:EPOCHS");
     CLI::App* eval = app.add_subcommand("eval", "evaluate a checkpoint on the train and test data");
     add_common(eval);
     eval->add_option("--checkpoint", checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
@@ -203,7 +209,7 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
         // train (also with no subcommand)
         if (epochs > 0) { fo.epochs = epochs; fo.iterations = 0; }
         fo.quiet = quiet;
-        m.initialize(init, fo.seed, spec.init_scale);
+        m.initialize(init, fo.seed, init_scale);
         const fit_history h = fit(m, train_set, fo);
         const evaluation tr = m.evaluate(train_set), te = m.evaluate(test_set);
         if (!quiet)

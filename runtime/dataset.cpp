@@ -129,9 +129,7 @@ mini_batches::mini_batches(const dataset& data, std::size_t batch_size, std::uin
     rng random(seed);
     random.shuffle(std::span(order_));
     for (std::size_t s = 0; s < m; s += batch_size) starts_.push_back(s);
-    dataset shuffled = gather(data, order_);
-    x_ = std::move(shuffled.x);
-    y_ = std::move(shuffled.y);
+    data_ = &data;
 }
 
 batch_view mini_batches::operator[](std::size_t i) const {
@@ -140,8 +138,16 @@ batch_view mini_batches::operator[](std::size_t i) const {
                     std::to_string(starts_.size()));
     const std::size_t begin = starts_[i];
     const std::size_t n = std::min(batch_size_, order_.size() - begin);
-    return {std::span<const float>(x_).subspan(begin * features_, n * features_),
-            std::span<const float>(y_).subspan(begin * outputs_, n * outputs_), n};
+    x_.resize(n * features_);
+    y_.resize(n * outputs_);
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t s = order_[begin + k];
+        std::copy_n(data_->x.begin() + static_cast<std::ptrdiff_t>(s * features_), features_,
+                    x_.begin() + static_cast<std::ptrdiff_t>(k * features_));
+        std::copy_n(data_->y.begin() + static_cast<std::ptrdiff_t>(s * outputs_), outputs_,
+                    y_.begin() + static_cast<std::ptrdiff_t>(k * outputs_));
+    }
+    return {std::span<const float>(x_), std::span<const float>(y_), n};
 }
 
 }  // namespace kiln

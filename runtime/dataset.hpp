@@ -10,8 +10,10 @@
                 outputs > 1 -> the arg-max of the one-hot row.
     mini_batches the course's random_mini_batches: permute all samples with the epoch seed,
                 then cut consecutive batches of batch_size; the last one is smaller when
-                batch_size does not divide m. All batches are gathered once, at construction,
-                into storage the object owns; views stay valid while it lives.           */
+                batch_size does not divide m. A batch is gathered when it is asked for, into
+                storage the object owns and reuses: a view stays valid until the next
+                operator[] (one batch of memory, not a shuffled copy of the whole set).
+                The dataset must outlive the object.                                      */
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -58,7 +60,8 @@ public:
 private:
     std::size_t features_, outputs_, batch_size_;
     std::vector<std::size_t> order_, starts_;
-    std::vector<float> x_, y_;  // the shuffled samples, contiguous
+    const dataset* data_ = nullptr;
+    mutable std::vector<float> x_, y_;  // the batch last asked for, contiguous
 };
 
 }  // namespace kiln

@@ -1,5 +1,6 @@
 #pragma once
-/*  fit: the training loop - mini-batch gradient descent over a dataset.
+/*  fit: the training loop - mini-batch gradient descent (or momentum, RMSprop, Adam) over a
+    dataset, with L2, dropout and learning-rate decay as the options say.
     SEMANTICS  an iteration is one optimizer step. batch_size 0 means the whole training set
                (the course's batch gradient descent). Each epoch draws a new permutation
                (the course's random_mini_batches: shuffle, then partition; the last batch is
@@ -11,12 +12,14 @@
                as often as it is printed.
     ERRORS     a cost that is NaN or infinite stops training with the iteration and a hint.  */
 #include <chrono>
+#include <memory>
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "runtime/dataset.hpp"
+#include "runtime/lr_schedule.hpp"
 #include "runtime/model.hpp"
 #include "runtime/optimizer.hpp"
 
@@ -33,6 +36,8 @@ struct fit_options {
     bool quiet = false;
     float l2 = 0;         // C2W1 regularisation: lambda
     float keep_prob = 1;  // C2W1 dropout (needs dropout layers in the network)
+    std::string optimizer = "sgd";  // C2W2: sgd, momentum, rmsprop, adam (make_optimizer)
+    std::string lr_decay = "constant";  // C2W2: constant, exponential:R, interval:R:T (per epoch)
 };
 
 struct fit_history {
@@ -52,7 +57,8 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
     const std::size_t total = opt.iterations > 0 ? opt.iterations : opt.epochs * per_epoch;
     if (total == 0) throw error("fit: nothing to do - give iterations or epochs > 0");
     step_settings{opt.l2, opt.keep_prob}.validate();  // before any work
-    sgd optimizer(opt.learning_rate);
+    const std::unique_ptr<optimizer> method = make_optimizer(opt.optimizer, opt.learning_rate);
+    const lr_schedule decay = parse_lr_schedule(opt.lr_decay, opt.learning_rate);
     const std::size_t record_every =
         opt.record_every > 0 ? opt.record_every : std::max<std::size_t>(1, opt.print_every / 10);
     fit_history h;
@@ -60,16 +66,19 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
     const auto start = clock::now();
     std::size_t step = 0;
     for (std::size_t epoch = 0; step < total; ++epoch) {
-        mini_batches batches(train, batch, opt.seed + epoch);
+        // Batch gradient descent takes the set as it is: the order does not change the step.
+        const bool whole = batch >= n;
+        mini_batches batches(train, whole ? n : batch, opt.seed + epoch);
+        method->set_learning_rate(decay.at(epoch));
         for (std::size_t b = 0; b < batches.count() && step < total; ++b) {
-            const batch_view bv = batches[b];
+            const batch_view bv = whole ? batch_view{train.x, train.y, n} : batches[b];
             const step_settings settings{opt.l2, opt.keep_prob, static_cast<std::uint32_t>(opt.seed),
                                          static_cast<std::uint32_t>(step)};
-            const float cost = m.train_step(bv.x, bv.y, bv.size, optimizer, settings);
+            const float cost = m.train_step(bv.x, bv.y, bv.size, *method, settings);
             if (!std::isfinite(cost))
                 throw error(std::string(m.kernels().network) + ": the cost became " + std::to_string(cost) +
                             " at iteration " + std::to_string(step) + " (learning rate " +
-                            std::to_string(opt.learning_rate) + "); lower the learning rate or check the data");
+                            std::to_string(method->learning_rate()) + "); lower the learning rate or check the data");
             h.samples += bv.size;
             h.final_cost = cost;
             const std::size_t i = step++;  // the course counts iterations from 0
