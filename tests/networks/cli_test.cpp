@@ -143,6 +143,19 @@ TEST_CASE("bad input gets a clear error, not a crash", "[cli]") {
         CHECK(r.status == 1);
         CHECK_THAT(r.output, Catch::Contains("unknown initialisation 'gaussian'"));
     }
+    SECTION("a keep_prob outside (0, 1] or a negative lambda") {
+        const result r = run(planar + " train --keep-prob 1.5");
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains("keep_prob must be in (0, 1], got 1.5"));
+        const result l = run(planar + " train --l2 -0.5");
+        CHECK(l.status == 1);
+        CHECK_THAT(l.output, Catch::Contains("l2 (lambda) must be a finite number >= 0, got -0.5"));
+    }
+    SECTION("an unknown optimizer") {
+        const result r = run(planar + " train --optimizer adamw");
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains("adamw") && Catch::Contains("sgd, momentum, rmsprop, adam"));
+    }
     SECTION("predict on a file that is not an image") {
         run(planar + " train --iterations 10 --quiet --checkpoint " + (dir / "p.safetensors").string());
         std::ofstream(dir / "x.png") << "not a png";
