@@ -14,12 +14,21 @@
 #include <utility>
 #include <vector>
 
+#include "fashion_mlp_kernels.hpp"
+#include "init_circles_kernels.hpp"
 #include "l_layer_nn_kernels.hpp"
 #include "logistic_regression_kernels.hpp"
 #include "networks/c1w2_logistic_regression/net.hpp"
 #include "networks/c1w3_planar_classifier/net.hpp"
 #include "networks/c1w4_l_layer_nn/net.hpp"
 #include "networks/c1w4_two_layer_nn/net.hpp"
+#include "networks/c2w1_init_circles/net.hpp"
+#include "networks/c2w1_regularization/net.hpp"
+#include "networks/c2w2_optimizers/net.hpp"
+#include "networks/c2w3_signs_mlp/net.hpp"
+#include "optimizers_kernels.hpp"
+#include "regularization_kernels.hpp"
+#include "signs_mlp_kernels.hpp"
 #include "planar_classifier_kernels.hpp"
 #include "runtime/model.hpp"
 #include "runtime/random.hpp"
@@ -32,6 +41,15 @@ std::vector<float> random_values(std::size_t n, std::uint64_t seed, bool binary 
     std::vector<float> v(n);
     for (float& x : v) x = binary ? static_cast<float>(gen.below(2)) : static_cast<float>(gen.uniform());
     return v;
+}
+
+// 0/1 labels for one output, one-hot rows for several (what the losses expect).
+std::vector<float> random_targets(std::size_t n, std::size_t outputs, std::uint64_t seed) {
+    if (outputs == 1) return random_values(n, seed, true);
+    kiln::rng gen(seed);
+    std::vector<float> y(n * outputs, 0.f);
+    for (std::size_t i = 0; i < n; ++i) y[i * outputs + gen.below(outputs)] = 1.f;
+    return y;
 }
 
 template <class Net>
@@ -48,7 +66,7 @@ void register_network(const char* name, const kiln::kernel_set& kernels) {
                                          auto m = make();
                                          constexpr std::size_t n = 64;
                                          const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
-                                         const auto y = random_values(n * kiln::model<Net>::output_size, 3, true);
+                                         const auto y = random_targets(n, kiln::model<Net>::output_size, 3);
                                          kiln::sgd opt(0.01f);
                                          for (auto _ : state) {
                                              benchmark::DoNotOptimize(m->compute_gradients(x, y, n));
@@ -149,6 +167,11 @@ int main(int argc, char** argv) {
                                                                generated::planar_classifier::kernels);
     register_network<network_of<networks::two_layer_nn>>("two_layer_nn", generated::two_layer_nn::kernels);
     register_network<network_of<networks::l_layer_nn>>("l_layer_nn", generated::l_layer_nn::kernels);
+    register_network<network_of<networks::init_circles>>("init_circles", generated::init_circles::kernels);
+    register_network<network_of<networks::regularization>>("regularization", generated::regularization::kernels);
+    register_network<network_of<networks::optimizers>>("optimizers", generated::optimizers::kernels);
+    register_network<network_of<networks::signs_mlp>>("signs_mlp", generated::signs_mlp::kernels);
+    register_network<network_of<networks::fashion_mlp>>("fashion_mlp", generated::fashion_mlp::kernels);
     register_optimizers();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

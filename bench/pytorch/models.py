@@ -61,6 +61,25 @@ def _binary(sizes, hidden_act=nn.ReLU) -> Net:
     )
 
 
+def _class_target(classes):
+    def make(n: int, generator: torch.Generator) -> torch.Tensor:
+        # (N,) class indices, as CrossEntropyLoss wants (kiln takes the one-hot rows).
+        return torch.randint(0, classes, (n,), generator=generator)
+    return make
+
+
+def _softmax(sizes) -> Net:
+    """Classifier over sizes[-1] classes: ReLU dense stack, softmax + cross-entropy."""
+    return Net(
+        build=lambda: _mlp(sizes, nn.ReLU),
+        in_features=sizes[0],
+        out_features=sizes[-1],
+        make_loss=nn.CrossEntropyLoss,
+        predict=lambda z: torch.softmax(z, dim=1),
+        make_target=_class_target(sizes[-1]),
+    )
+
+
 # name -> Net. Keep names identical to kiln's benchmark names (underscores).
 NETS = {
     # 64x64x3 image flattened -> 1
@@ -71,6 +90,14 @@ NETS = {
     "two_layer_nn": _binary([12288, 7, 1]),
     # 12288 -> 20 relu -> 7 relu -> 5 relu -> 1
     "l_layer_nn": _binary([12288, 20, 7, 5, 1]),
+    # C2W1: 2 -> 10 -> 5 -> 1, and 2 -> 20 -> 3 -> 1 (dropout is off in the benchmark)
+    "init_circles": _binary([2, 10, 5, 1]),
+    "regularization": _binary([2, 20, 3, 1]),
+    # C2W2: 2 -> 5 -> 2 -> 1
+    "optimizers": _binary([2, 5, 2, 1]),
+    # C2W3: 12288 -> 25 -> 12 -> 6 softmax, and 784 -> 25 -> 12 -> 10 (Fashion-MNIST)
+    "signs_mlp": _softmax([12288, 25, 12, 6]),
+    "fashion_mlp": _softmax([784, 25, 12, 10]),
 }
 
 # stage -> (batch, training?). Same names as kiln's `<stage>`.

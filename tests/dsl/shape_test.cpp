@@ -96,3 +96,20 @@ TEST_CASE("shape rules reject with the sentence the compiler will print", "[dsl]
                    "add: both branches must have the same shape, got features(F=4) and features(F=8)");
     STATIC_REQUIRE(!loss_t<loss_kind::softmax_cross_entropy>::infer(make_features(1)).ok);
 }
+
+TEST_CASE("batch norm keeps its running averages in the table, untrained", "[dsl][course2]") {
+    constexpr auto net = input(features<3>) >> dense<5> >> batch_norm >> relu >> dropout >> dense<1> >>
+                         loss::sigmoid_cross_entropy;
+    using bn_net = network_of<net>;
+    STATIC_REQUIRE(bn_net::params.size() == 2 + 4 + 2);
+    STATIC_REQUIRE(name_is(bn_net::params[2].name, "batch_norm1.gamma"));
+    STATIC_REQUIRE(bn_net::params[2].spec.init == param_init::ones);
+    STATIC_REQUIRE(bn_net::params[3].spec.trainable);
+    STATIC_REQUIRE(name_is(bn_net::params[4].name, "batch_norm1.running_mean"));
+    STATIC_REQUIRE(!bn_net::params[4].spec.trainable);
+    STATIC_REQUIRE(!bn_net::params[5].spec.trainable);
+    STATIC_REQUIRE(bn_net::params[5].spec.init == param_init::ones);  // running_var starts at 1
+    STATIC_REQUIRE(bn_net::node_table[4].out == make_features(5));    // dropout keeps the shape
+    // per channel on images
+    STATIC_REQUIRE(batch_norm_t::params(make_image(8, 8, 16))[0].dims[0] == 16);
+}
