@@ -98,7 +98,7 @@ TEST_CASE("shape rules reject with the sentence the compiler will print", "[dsl]
 }
 
 TEST_CASE("batch norm keeps its running averages in the table, untrained", "[dsl][course2]") {
-    constexpr auto net = input(features<3>) >> dense<5> >> batch_norm >> relu >> dropout >> dense<1> >>
+    static constexpr auto net = input(features<3>) >> dense<5> >> batch_norm >> relu >> dropout >> dense<1> >>
                          loss::sigmoid_cross_entropy;
     using bn_net = network_of<net>;
     STATIC_REQUIRE(bn_net::params.size() == 2 + 4 + 2);
