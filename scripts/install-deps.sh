@@ -13,6 +13,7 @@ packages=(
   python3-skimage            # lfw_subset.npy: the default real image data; numpy for tests
   python3-torch libopenblas0-openmp  # the PyTorch peer in bench/ and checkpoint interop tests
   libonnx-dev libonnx-testdata libprotobuf-dev  # ONNX golden tests (optimizers, batch norm)
+  python3-sklearn dataset-fashion-mnist   # make_circles/make_moons oracle; Fashion-MNIST (C2W3)
 )
 
 sudo=""

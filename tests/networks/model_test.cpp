@@ -9,6 +9,8 @@
 #include "runtime/random.hpp"
 #include "runtime/train.hpp"
 
+#include <memory>
+
 using namespace kiln;
 using planar_net = network_of<networks::planar_classifier>;
 
@@ -69,4 +71,24 @@ TEST_CASE("a batch of the wrong size is refused before it reaches a pipeline", "
     std::vector<float> x(5);
     const std::string why = kiln::test::error_of([&] { m.predict(x, 3); });
     CHECK_THAT(why, Catch::Contains("expects 3 x 2 input values, got 5"));
+}
+
+TEST_CASE("fit applies the learning-rate decay once per epoch", "[optimizer][lr_decay]") {
+    const dataset d = load_planar_dataset({});
+    auto trained = [&](std::size_t iterations, const std::string& decay) {
+        auto m = std::make_unique<model<planar_net>>(generated::planar_classifier::kernels);
+        m->initialize(init_scheme::random, 3, 0.5);
+        fit(*m, d, {.learning_rate = 1.0f, .iterations = iterations, .quiet = true, .lr_decay = decay});
+        return std::vector<float>(m->parameters().begin(), m->parameters().end());
+    };
+    // Batch GD: one epoch per iteration. lr0 / (1 + 1e9 epoch) leaves only the first step.
+    const std::vector<float> one = trained(1, "constant"), decayed = trained(6, "exponential:1e9"),
+                             plain = trained(6, "constant");
+    double moved_decayed = 0, moved_plain = 0;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        moved_decayed = std::max(moved_decayed, double(std::abs(decayed[i] - one[i])));
+        moved_plain = std::max(moved_plain, double(std::abs(plain[i] - one[i])));
+    }
+    CHECK(moved_decayed < 1e-6);
+    CHECK(moved_plain > 1e-3);
 }
