@@ -23,14 +23,6 @@
 
 namespace kiln::codegen {
 
-// "dense1.W" -> "dense1_W": the C-identifier form used for Halide argument names.
-inline std::string argument_name(std::string_view table_name) {
-    std::string s(table_name);
-    for (char& c : s)
-        if (c == '.') c = '_';
-    return s;
-}
-
 template <class Net>
 class network_generator : public Halide::Generator<network_generator<Net>> {
   public:
@@ -55,7 +47,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         if (grad)
             labels_ = this->template add_input<Buffer>("labels", t, Net::output_shape.rank + 1);
         for (const param_entry& e : Net::params)
-            params_.push_back(this->template add_input<Buffer>(argument_name(e.name.view()), t, e.spec.rank));
+            params_.push_back(this->template add_input<Buffer>(argument_name(e), t, e.spec.rank));
         if (grad) {
             l2_ = this->template add_input<Expr>("l2", t);
             keep_prob_ = this->template add_input<Expr>("keep_prob", t);
@@ -66,7 +58,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             cost_ = this->template add_output<Buffer>("cost", t, 0);
             for (const param_entry& e : Net::params)
                 d_params_.push_back(
-                    this->template add_output<Buffer>("d_" + argument_name(e.name.view()), t, e.spec.rank));
+                    this->template add_output<Buffer>("d_" + argument_name(e), t, e.spec.rank));
         } else {
             prediction_ = this->template add_output<Buffer>("prediction", t, Net::output_shape.rank + 1);
         }

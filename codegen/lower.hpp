@@ -34,12 +34,6 @@ struct lowered {
     stage_list stages;
 };
 
-inline std::string argument_name_of(const param_entry& e) {
-    std::string s(e.name.view());
-    for (char& c : s)
-        if (c == '.') c = '_';
-    return s;
-}
 
 // A dense layer's (W, b) with the batch norm after it folded in (inference only).
 inline std::vector<Func> fold_batch_norm(const std::string& name, const std::vector<Func>& dense,
@@ -66,7 +60,7 @@ void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, co
     for (std::size_t i = 0; i < Net::params.size(); ++i) {
         const param_entry& e = Net::params[i];
         if (e.spec.init != param_init::weight || !e.spec.trainable) continue;
-        const std::string name = argument_name_of(e);
+        const std::string name = argument_name(e);
         std::vector<Var> v = out.d_params[i].args();
         std::vector<Halide::Range> ranges;
         for (int d = 0; d < e.spec.rank; ++d) ranges.push_back({0, e.spec.dims[static_cast<std::size_t>(d)]});

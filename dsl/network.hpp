@@ -9,6 +9,8 @@
       inputs        the input nodes' shapes, by input index
       output, loss  the last node; whether it is a loss and which
     USE   using net = kiln::network_of<planar_classifier>;  net::param_size, net::params ... */
+#include <string>
+
 #include <boost/hana.hpp>
 
 #include "dsl/graph.hpp"
@@ -72,6 +74,15 @@ template <merge_op Op, class A, class B> struct node_traits<merge_node<Op, A, B>
     static constexpr const char* kind = merge_name(Op);
     static constexpr std::size_t param_tensors = 0;
 };
+
+// "dense1.W" -> "dense1_W": a parameter's name as a C identifier, the form the compiled
+// pipelines use for their arguments (Halide names may not contain dots).
+inline std::string argument_name(const param_entry& e) {
+    std::string s(e.name.view());
+    for (char& c : s)
+        if (c == '.') c = '_';
+    return s;
+}
 
 constexpr bool same_cstr(const char* a, const char* b) {
     while (*a && *a == *b) { ++a; ++b; }

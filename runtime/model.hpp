@@ -57,12 +57,6 @@ inline std::vector<std::int64_t> checkpoint_shape(const param_entry& e) {
     for (int d = e.spec.rank - 1; d >= 0; --d) s.push_back(e.spec.dims[static_cast<std::size_t>(d)]);
     return s;
 }
-inline std::string argument_name(const param_entry& e) {
-    std::string s(e.name.view());
-    for (char& c : s)
-        if (c == '.') c = '_';
-    return s;
-}
 
 template <class Net>
 class model {
