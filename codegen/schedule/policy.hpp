@@ -95,7 +95,11 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
                 .split(v[1], oo, oi, bo, TailStrategy::GuardWithIf)
                 .reorder(fi, oi, fo, oo);
             if (wd > 1) f.vectorize(fi, wd);
-            if (s.inner_extent >= 2048) f.parallel(fo);
+            // about eight tasks: a task per tile would cost more to hand out than to run
+            if (s.inner_extent >= 2048) {
+                Var fp("fp");
+                f.split(fo, fp, fo, std::max(1, s.inner_extent / chunk / 8)).parallel(fp);
+            }
             Func acc = s.partial;
             const std::vector<Var> av = acc.args();
             acc.compute_at(f, fo).bound_extent(av[0], chunk).bound_extent(av[1], bo).unroll(av[1]);
