@@ -36,6 +36,8 @@ enum class stage_kind {
     batch_sum,   // db(o)    = sum_n dy(o, n)                       r: n
     feature_sum, // s(n)     = sum_f g(f, n)  (softmax, loss rows)   r: f
     scalar_sum,  // cost()   = sum over everything                  r: all
+    conv,        // a reduction over r whose innermost pure dimension is a channel axis
+                 // (conv2d forward and its adjoints): vectorise channels, r inside
 };
 
 struct stage {

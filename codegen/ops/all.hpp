@@ -2,6 +2,7 @@
 // Every op's lowering. A new op adds its header here and nowhere else.
 #include "codegen/ops/activations.hpp"
 #include "codegen/ops/batch_norm.hpp"
+#include "codegen/ops/conv2d.hpp"
 #include "codegen/ops/dense.hpp"
 #include "codegen/ops/dropout.hpp"
 #include "codegen/ops/flatten.hpp"

@@ -125,6 +125,16 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             }
             break;
         }
+        case stage_kind::conv: {
+            // Channels innermost and vectorised, the reduction inside the image positions,
+            // parallel over the batch. A first schedule; tiling is C4W1's work.
+            std::vector<Halide::VarOrRVar> order{v[0]};
+            for (int d = 0; d < s.r.dimensions(); ++d) order.push_back(Halide::RVar(s.r[d]));
+            for (std::size_t d = 1; d < v.size(); ++d) order.push_back(v[d]);
+            f.vectorize(v[0], w, TailStrategy::GuardWithIf);
+            f.update().reorder(order).vectorize(v[0], w, TailStrategy::GuardWithIf);
+            break;
+        }
         case stage_kind::feature_sum:
         case stage_kind::scalar_sum:
             break;

@@ -113,3 +113,18 @@ TEST_CASE("batch norm keeps its running averages in the table, untrained", "[dsl
     // per channel on images
     STATIC_REQUIRE(batch_norm_t::params(make_image(8, 8, 16))[0].dims[0] == 16);
 }
+
+TEST_CASE("conv2d's output shape follows valid and same padding", "[dsl][conv]") {
+    // C4W1's signs CNN: 64x64x3 -> conv 4x4x8 same -> 64x64x8
+    STATIC_REQUIRE(conv2d_t<8, 4, 4, 1, padding::same>::infer(make_image(64, 64, 3)).out == make_image(64, 64, 8));
+    // valid, stride 2: (7 - 3) / 2 + 1 = 3 and (6 - 2) / 2 + 1 = 3
+    STATIC_REQUIRE(conv2d_t<5, 3, 2, 2>::infer(make_image(7, 6, 2)).out == make_image(3, 3, 5));
+    // same, stride 2 on 7: ceil(7 / 2) = 4; total padding (4 - 1) 2 + 3 - 7 = 2 -> 1 before
+    STATIC_REQUIRE(conv2d_t<2, 3, 3, 2, padding::same>::infer(make_image(7, 7, 1)).out == make_image(4, 4, 2));
+    STATIC_REQUIRE(conv2d_t<2, 3, 3, 2, padding::same>::pad_before(7, 3) == 1);
+    // ResNet-50's 7x7/2 stem after ZeroPad 3 on 64x64: (70 - 7) / 2 + 1 = 32
+    STATIC_REQUIRE(conv2d_t<64, 7, 7, 2>::infer(make_image(70, 70, 3)).out == make_image(32, 32, 64));
+    // W is (F, C, KW, KH): Keras' [KH, KW, C, F]
+    STATIC_REQUIRE(conv2d_t<8, 4, 2>::params(make_image(9, 9, 3))[0].dims == std::array<int, 4>{8, 3, 2, 4});
+    STATIC_REQUIRE(conv2d_t<8, 4, 2>::params(make_image(9, 9, 3))[0].fan_in == 3 * 4 * 2);
+}
