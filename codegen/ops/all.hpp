@@ -6,5 +6,8 @@
 #include "codegen/ops/dense.hpp"
 #include "codegen/ops/dropout.hpp"
 #include "codegen/ops/flatten.hpp"
+#include "codegen/ops/global_avg_pool.hpp"
 #include "codegen/ops/losses.hpp"
 #include "codegen/ops/merge.hpp"
+#include "codegen/ops/pool2d.hpp"
+#include "codegen/ops/zero_pad2d.hpp"

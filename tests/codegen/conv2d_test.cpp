@@ -60,7 +60,85 @@ struct conv_stack_case {
     }
 };
 
+// Pooling over K x K windows with stride S, TensorFlow's padding: pixels outside the image
+// take no part (max over the inside ones; average divided by their count).
+tensor pool_ref(const tensor& x, int C, int W, int H, int K, int S, bool same, bool max, int n, int& Wo, int& Ho) {
+    Wo = same ? (W + S - 1) / S : (W - K) / S + 1;
+    Ho = same ? (H + S - 1) / S : (H - K) / S + 1;
+    const int px = same ? std::max((Wo - 1) * S + K - W, 0) / 2 : 0;
+    const int py = same ? std::max((Ho - 1) * S + K - H, 0) / 2 : 0;
+    tensor y(static_cast<std::size_t>(C * Wo * Ho * n));
+    for (int s = 0; s < n; ++s)
+        for (int oy = 0; oy < Ho; ++oy)
+            for (int ox = 0; ox < Wo; ++ox)
+                for (int c = 0; c < C; ++c) {
+                    double best = -1e300, sum = 0;
+                    int count = 0;
+                    for (int ky = 0; ky < K; ++ky)
+                        for (int kx = 0; kx < K; ++kx) {
+                            const int i = S * ox + kx - px, j = S * oy + ky - py;
+                            if (i < 0 || i >= W || j < 0 || j >= H) continue;
+                            const double v = x[static_cast<std::size_t>(c + C * (i + W * (j + H * s)))];
+                            best = std::max(best, v);
+                            sum += v;
+                            ++count;
+                        }
+                    y[static_cast<std::size_t>(c + C * (ox + Wo * (oy + Ho * s)))] = max ? best : sum / count;
+                }
+    return y;
+}
+
+// conv -> tanh (no ties for max) -> pool: the pool's backward feeds the conv's d_W
+template <bool Max, bool Same>
+struct pool_case {
+    static constexpr auto pool = [] {
+        if constexpr (Max) return max_pool2d<3, 2, Same ? padding::same : padding::valid>;
+        else return avg_pool2d<3, 2, Same ? padding::same : padding::valid>;
+    }();
+    static constexpr auto net =
+        input(image<8, 7, 2>) >> conv2d<3, 2, 2> >> tanh_ >> pool >> flatten >> dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        int W1 = 0, H1 = 0, Wo = 0, Ho = 0;
+        tensor h = conv_ref(b.x[0], 2, 7, 8, b.param("conv2d1.W"), b.param("conv2d1.b"), 3, 2, 2, 1, false, b.n, W1, H1);
+        for (double& v : h) v = std::tanh(v);
+        const tensor p = pool_ref(h, 3, W1, H1, 3, 2, Same, Max, b.n, Wo, Ho);
+        return dense_ref(p, b.param("dense1.W"), b.param("dense1.b"), b.n);
+    }
+};
+
+// zero padding, then a valid convolution, then the global average of each channel
+struct pad_gap_case {
+    static constexpr auto net =
+        input(image<4, 5, 2>) >> conv2d<3, 2, 2> >> zero_pad2d<1> >> conv2d<4, 3, 3> >> global_avg_pool >>
+        dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        int W1 = 0, H1 = 0, W2 = 0, H2 = 0;
+        const tensor h = conv_ref(b.x[0], 2, 5, 4, b.param("conv2d1.W"), b.param("conv2d1.b"), 3, 2, 2, 1, false, b.n, W1, H1);
+        const int Wp = W1 + 2, Hp = H1 + 2;
+        tensor padded(static_cast<std::size_t>(3 * Wp * Hp * b.n), 0.0);
+        for (int s = 0; s < b.n; ++s)
+            for (int j = 0; j < H1; ++j)
+                for (int i = 0; i < W1; ++i)
+                    for (int c = 0; c < 3; ++c)
+                        padded[static_cast<std::size_t>(c + 3 * (i + 1 + Wp * (j + 1 + Hp * s)))] =
+                            h[static_cast<std::size_t>(c + 3 * (i + W1 * (j + H1 * s)))];
+        const tensor y = conv_ref(padded, 3, Wp, Hp, b.param("conv2d2.W"), b.param("conv2d2.b"), 4, 3, 3, 1, false, b.n, W2, H2);
+        tensor g(static_cast<std::size_t>(4 * b.n), 0.0);
+        for (int s = 0; s < b.n; ++s)
+            for (int p = 0; p < W2 * H2; ++p)
+                for (int c = 0; c < 4; ++c)
+                    g[static_cast<std::size_t>(c + 4 * s)] += y[static_cast<std::size_t>(c + 4 * (p + W2 * H2 * s))] / (W2 * H2);
+        return dense_ref(g, b.param("dense1.W"), b.param("dense1.b"), b.n);
+    }
+};
+
 }  // namespace
+
+TEMPLATE_TEST_CASE("pooling and padding: forward vs loops, backward vs finite differences", "[codegen][ops][conv]",
+                   (pool_case<true, false>), (pool_case<true, true>), (pool_case<false, false>),
+                   (pool_case<false, true>), pad_gap_case) {
+    check_op<TestType>();
+}
 
 TEMPLATE_TEST_CASE("conv2d: forward vs loops, backward vs finite differences", "[codegen][ops][conv]",
                    conv_valid_case, conv_stack_case) {

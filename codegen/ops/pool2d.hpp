@@ -1,0 +1,52 @@
+#pragma once
+// max_pool2d / avg_pool2d: the lowering of dsl/layers/pool2d.hpp (formulas there).
+#include "codegen/context.hpp"
+#include "dsl/layers/pool2d.hpp"
+
+namespace kiln::codegen {
+
+template <pool_kind Kind, int K, int S, padding P>
+struct op<pool2d_t<Kind, K, S, P>> {
+    using G = typename pool2d_t<Kind, K, S, P>::geometry;
+
+    // Pixels of window (ox, oy) inside the image (avg's divisor).
+    static Expr pixels(const op_ctx& c, const Expr& ox, const Expr& oy) {
+        const int W = c.in[1], H = c.in[2], px = G::pad_before(W, K), py = G::pad_before(H, K);
+        const Expr x0 = S * ox - px, y0 = S * oy - py;
+        const Expr w = Halide::min(x0 + K, W) - Halide::max(x0, 0), h = Halide::min(y0 + K, H) - Halide::max(y0, 0);
+        return Halide::cast(c.type, w * h);
+    }
+
+    static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>&) {
+        const int W = c.in[1], H = c.in[2], px = G::pad_before(W, K), py = G::pad_before(H, K);
+        Var ch("c"), ox("x"), oy("y"), n("n");
+        RDom r(0, K, 0, K, c.name + "_r_win");
+        const Expr i = S * ox + r.x - px, j = S * oy + r.y - py;
+        const Expr inside = i >= 0 && i < W && j >= 0 && j < H;
+        const Expr v = x(ch, Halide::clamp(i, 0, W - 1), Halide::clamp(j, 0, H - 1), n);
+        Func y = c.func("fwd");
+        if constexpr (Kind == pool_kind::max) y(ch, ox, oy, n) = Halide::maximum(Halide::select(inside, v, c.type.min()));
+        else y(ch, ox, oy, n) = Halide::sum(Halide::select(inside, v, c.k(0))) / pixels(c, ox, oy);
+        c.mark(y, stage_kind::pointwise, RDom(), c.in[0]);
+        return y;
+    }
+
+    static grads backward(const op_ctx& c, const Func& x, const Func& y, const Func& dy, const std::vector<Func>&) {
+        const int W = c.in[1], H = c.in[2], Wo = c.out[1], Ho = c.out[2];
+        const int px = G::pad_before(W, K), py = G::pad_before(H, K);
+        Var ch("c"), i("x"), j("y"), n("n");
+        RDom r(0, K, 0, K, c.name + "_r_back");
+        const Expr ax = i + px - r.x, ay = j + py - r.y;  // = S * (the window's ox, oy)
+        const Expr hit = ax >= 0 && ay >= 0 && ax % S == 0 && ay % S == 0 && ax / S < Wo && ay / S < Ho;
+        const Expr ox = Halide::clamp(ax / S, 0, Wo - 1), oy = Halide::clamp(ay / S, 0, Ho - 1);
+        Expr share;
+        if constexpr (Kind == pool_kind::max) share = Halide::select(x(ch, i, j, n) == y(ch, ox, oy, n), dy(ch, ox, oy, n), c.k(0));
+        else share = dy(ch, ox, oy, n) / pixels(c, ox, oy);
+        Func dx = c.func("d_in");
+        dx(ch, i, j, n) = Halide::sum(Halide::select(hit, share, c.k(0)));
+        c.mark(dx, stage_kind::pointwise, RDom(), c.in[0]);
+        return {dx, {}};
+    }
+};
+
+}  // namespace kiln::codegen
