@@ -40,8 +40,22 @@ struct op<pool2d_t<Kind, K, S, P>> {
         const Expr hit = ax >= 0 && ay >= 0 && ax % S == 0 && ay % S == 0 && ax / S < Wo && ay / S < Ho;
         const Expr ox = Halide::clamp(ax / S, 0, Wo - 1), oy = Halide::clamp(ay / S, 0, Ho - 1);
         Expr share;
-        if constexpr (Kind == pool_kind::max) share = Halide::select(x(ch, i, j, n) == y(ch, ox, oy, n), dy(ch, ox, oy, n), c.k(0));
-        else share = dy(ch, ox, oy, n) / pixels(c, ox, oy);
+        if constexpr (Kind == pool_kind::max) {
+            // The window's first maximum (scan order) takes dy, as in PyTorch and TensorFlow:
+            // with ties (a flat background) every tied pixel would otherwise take it.
+            Var wx("x"), wy("y");
+            RDom rw(0, K, 0, K, c.name + "_r_arg");
+            const Expr wi = S * wx + rw.x - px, wj = S * wy + rw.y - py;
+            const Expr inside = wi >= 0 && wi < W && wj >= 0 && wj < H;
+            Func first = c.func("argmax");
+            first(ch, wx, wy, n) = Halide::argmax(
+                Halide::select(inside, x(ch, Halide::clamp(wi, 0, W - 1), Halide::clamp(wj, 0, H - 1), n), c.type.min()));
+            c.mark(first, stage_kind::pointwise, RDom(), c.in[0]);
+            share = Halide::select(first(ch, ox, oy, n)[0] == r.x && first(ch, ox, oy, n)[1] == r.y,
+                                   dy(ch, ox, oy, n), c.k(0));
+        } else {
+            share = dy(ch, ox, oy, n) / pixels(c, ox, oy);
+        }
         Func dx = c.func("d_in");
         dx(ch, i, j, n) = Halide::sum(Halide::select(hit, share, c.k(0)));
         c.mark(dx, stage_kind::pointwise, RDom(), c.in[0]);

@@ -6,7 +6,7 @@
     PARAMS    none
     PADDING   positions outside the image take no part: a max over the window's pixels in the
               image, an average over those pixels only (TensorFlow's "same" pooling)
-    GRADIENT  max: dy goes to the pixels equal to their window's maximum;
+    GRADIENT  max: dy goes to the first pixel (in scan order) holding the window's maximum;
               avg: each pixel of a window gets dy / (pixels of that window in the image)     */
 #include "dsl/layer.hpp"
 #include "dsl/layers/conv2d.hpp"

@@ -140,6 +140,33 @@ TEMPLATE_TEST_CASE("pooling and padding: forward vs loops, backward vs finite di
     check_op<TestType>();
 }
 
+// Exact ties, as a flat image background makes them: filter 0 of the convolution is zero, so
+// its channel equals its bias everywhere. Moving that bias moves every tied pixel together,
+// so the cost is differentiable in it and each window must count once (the max is not
+// differentiable in the zeroed weights themselves: they break the tie, so they are not
+// compared).
+TEST_CASE("max pooling gives a tied window's gradient to one pixel", "[codegen][ops][conv]") {
+    using D = pool_case<true, false>;
+    using Net = network<std::remove_cvref_t<decltype(D::net)>>;
+    for (sched s : {sched::naive, sched::manual}) {
+        jit_network<Net> jit(Halide::Float(64), s);
+        batch b = make_batch<D>(5);
+        tensor& W = b.param("conv2d1.W");  // (F=3, C=2, KW=2, KH=2): f innermost
+        for (std::size_t i = 0; i < W.size(); i += 3) W[i] = 0;
+        jit.bind(b);
+        const outputs got = jit.run();
+        const std::size_t bias = 1;  // conv2d1.b in the table
+        const double v = b.p[bias][0], eps = 1e-6;
+        jit.set_param(bias, 0, v + eps);
+        const double up = jit.cost();
+        jit.set_param(bias, 0, v - eps);
+        const double down = jit.cost();
+        const double fd = (up - down) / (2 * eps), g = got.d_params[bias][0];
+        INFO("schedule " << sched_name(s) << ": d conv2d1.b[0] backward " << g << ", finite differences " << fd);
+        CHECK(grad_rel_error(g, fd) < 1e-6);
+    }
+}
+
 TEMPLATE_TEST_CASE("conv2d: forward vs loops, backward vs finite differences", "[codegen][ops][conv]",
                    conv_valid_case, conv_stack_case) {
     check_op<TestType>();
