@@ -19,8 +19,6 @@
               several consumers are summed. No gradient flows into a network input, nor
               into a branch with no parameter upstream of it.
     All Funcs are recorded in `stages` with their role, for codegen/schedule/.           */
-#include <optional>
-
 #include "codegen/context.hpp"
 #include "codegen/ops/all.hpp"
 #include "dsl/network.hpp"

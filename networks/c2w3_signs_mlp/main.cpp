@@ -8,8 +8,8 @@
 #include "fashion_mlp_kernels.hpp"
 #include "net.hpp"
 #include "networks/common/course_images.hpp"
+#include "networks/common/signs_digits.hpp"
 #include "runtime/cli.hpp"
-#include "runtime/datasets/digits.hpp"
 #include "runtime/idx.hpp"
 #include "signs_mlp_kernels.hpp"
 
@@ -65,10 +65,7 @@ int main(int argc, char** argv) {
     kiln::app_spec spec = common_spec("C2W3 softmax MLP, 12288 -> 25 -> 12 -> 6 on digits 0-5 (SIGNS stand-in)");
     spec.fit.epochs = 40;
     spec.fit.print_every = 500;
-    // A fixed, stratified 20% test split of the 3000 digits.
-    spec.load = [](const std::optional<std::filesystem::path>& data, std::uint64_t) {
-        return kiln::split(data ? kiln::load_signs_digits(*data) : kiln::load_signs_digits(), 0.2, 1);
-    };
+    spec.load = kiln::networks::signs_digits_data;
     spec.sample_of = kiln::networks::course_image_sample;
     using net = kiln::network_of<kiln::networks::signs_mlp>;
     return kiln::run_app<net>(n, args.data(), kiln::generated::signs_mlp::kernels, spec);

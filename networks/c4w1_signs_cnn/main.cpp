@@ -2,8 +2,8 @@
 // on the digits 0-5 stand-in (64x64x3).
 #include "net.hpp"
 #include "networks/common/course_images.hpp"
+#include "networks/common/signs_digits.hpp"
 #include "runtime/cli.hpp"
-#include "runtime/datasets/digits.hpp"
 #include "signs_cnn_kernels.hpp"
 
 int main(int argc, char** argv) {
@@ -20,9 +20,7 @@ int main(int argc, char** argv) {
     spec.fit.print_every = 100;
     spec.fit.optimizer = "adam";
     spec.init = kiln::init_scheme::xavier;
-    spec.load = [](const std::optional<std::filesystem::path>& data, std::uint64_t) {
-        return kiln::split(data ? kiln::load_signs_digits(*data) : kiln::load_signs_digits(), 0.2, 1);
-    };
+    spec.load = kiln::networks::signs_digits_data;
     spec.sample_of = kiln::networks::course_image_sample;
     return kiln::run_app<net>(argc, argv, kiln::generated::signs_cnn::kernels, spec);
 }
