@@ -187,6 +187,12 @@ std::string onnx_case::text(const std::string& attribute, const std::string& fal
     return it == attributes.end() ? fallback : it->second.text;
 }
 
+const onnx_tensor& onnx_case::value(const onnx_data_set& set, const std::string& name) const {
+    for (const onnx_tensor& t : set.inputs)
+        if (t.name == name) return t;
+    return by_name(initializers, name, "input or initializer");
+}
+
 onnx_tensor load_onnx_tensor(const fs::path& pb_file) {
     onnx::TensorProto t;
     if (!t.ParseFromString(read_bytes(pb_file)))
@@ -211,6 +217,7 @@ onnx_case load_onnx_case(const fs::path& dir) {
     c.node_inputs.assign(node.input().begin(), node.input().end());
     c.node_outputs.assign(node.output().begin(), node.output().end());
     for (const onnx::AttributeProto& a : node.attribute()) c.attributes[a.name()] = convert(a);
+    for (const onnx::TensorProto& t : graph.initializer()) c.initializers.push_back(convert(t, model_file.string()));
 
     for (int k = 0;; ++k) {
         const fs::path set_dir = dir / ("test_data_set_" + std::to_string(k));
@@ -239,6 +246,23 @@ fs::path onnx_testdata_root() {
         return fs::is_directory(env) ? fs::path(env) : fs::path();
     const fs::path debian = "/usr/share/libonnx-testdata/data/node";
     return fs::is_directory(debian) ? debian : fs::path();
+}
+
+std::vector<std::string> onnx_node_types(const fs::path& dir) {
+    const fs::path model_file = dir / "model.onnx";
+    onnx::ModelProto model;
+    if (!model.ParseFromString(read_bytes(model_file)))
+        throw error("onnx test data: " + model_file.string() + " is not a serialized onnx.ModelProto");
+    std::vector<std::string> types;
+    for (const onnx::NodeProto& node : model.graph().node()) types.push_back(node.op_type());
+    return types;
+}
+
+fs::path onnx_testdata_suite(const std::string& suite) {
+    const fs::path root = onnx_testdata_root();
+    if (root.empty()) return {};
+    const fs::path dir = root.parent_path() / suite;
+    return fs::is_directory(dir) ? dir : fs::path();
 }
 
 }  // namespace kiln::test

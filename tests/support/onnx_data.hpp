@@ -7,11 +7,17 @@
                       raw_data little-endian or the typed repeated fields).
       onnx_attribute  one node attribute: float, int, string, or lists of them.
       onnx_case       the graph's one node (op type, domain, attributes), the graph's input and
-                      output names in order, and each data set's tensors by name.
+                      output names in order, and each data set's tensors by name; the graph's
+                      initializers (weights stored in model.onnx, as the pytorch-converted
+                      suite stores them) by name.
     REQUIRES  dir holds model.onnx with exactly one node, and test_data_set_<k>/ with
               input_<i>.pb / output_<i>.pb; kiln::error naming the file otherwise.
     HELPERS   onnx_testdata_root(): /usr/share/libonnx-testdata/data/node (Debian's
-              libonnx-testdata), or $KILN_ONNX_TESTDATA; empty when absent.            */
+              libonnx-testdata), or $KILN_ONNX_TESTDATA; empty when absent.
+              onnx_testdata_suite(s): the suite s beside it ("node", "pytorch-converted",
+              "pytorch-operator"); empty when absent.
+              onnx_node_types(dir): the op type of every node of dir/model.onnx, in graph
+              order (any number of nodes: to find the cases of an op before loading them). */
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -50,6 +56,10 @@ struct onnx_case {
     std::vector<std::string> node_inputs, node_outputs;
     std::map<std::string, onnx_attribute> attributes;
     std::vector<onnx_data_set> data_sets;
+    std::vector<onnx_tensor> initializers;
+
+    // A node input by name: the data set's tensor, or else the graph's initializer.
+    const onnx_tensor& value(const onnx_data_set& set, const std::string& name) const;
 
     bool has(const std::string& attribute) const { return attributes.count(attribute) != 0; }
     // The attribute's number, or fallback when the node does not set it (ONNX defaults).
@@ -60,5 +70,7 @@ struct onnx_case {
 onnx_case load_onnx_case(const std::filesystem::path& dir);
 onnx_tensor load_onnx_tensor(const std::filesystem::path& pb_file);
 std::filesystem::path onnx_testdata_root();
+std::filesystem::path onnx_testdata_suite(const std::string& suite);
+std::vector<std::string> onnx_node_types(const std::filesystem::path& dir);
 
 }  // namespace kiln::test
