@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string_view>
+#include <type_traits>
 
 #include "dsl/kiln.hpp"
 
@@ -127,4 +128,18 @@ TEST_CASE("conv2d's output shape follows valid and same padding", "[dsl][conv]")
     // W is (F, C, KW, KH): Keras' [KH, KW, C, F]
     STATIC_REQUIRE(conv2d_t<8, 4, 2>::params(make_image(9, 9, 3))[0].dims == std::array<int, 4>{8, 3, 2, 4});
     STATIC_REQUIRE(conv2d_t<8, 4, 2>::params(make_image(9, 9, 3))[0].fan_in == 3 * 4 * 2);
+}
+
+TEST_CASE("zero_pad2d pads every side, height and width, or each side apart", "[dsl][conv]") {
+    // C4W1's zero_pad: (3, 3) padded by 3 -> (9, 9); make_image is (H, W, C)
+    STATIC_REQUIRE(std::is_same_v<std::remove_cvref_t<decltype(zero_pad2d<3>)>, zero_pad2d_t<3, 3, 3, 3>>);
+    STATIC_REQUIRE(decltype(zero_pad2d<3>)::infer(make_image(3, 3, 2)).out == make_image(9, 9, 2));
+    // Keras' ZeroPadding2D((1, 0)): 1 row above and below, no column
+    STATIC_REQUIRE(std::is_same_v<std::remove_cvref_t<decltype(zero_pad2d<1, 0>)>, zero_pad2d_t<1, 1, 0, 0>>);
+    STATIC_REQUIRE(decltype(zero_pad2d<1, 0>)::infer(make_image(7, 5, 1)).out == make_image(9, 5, 1));
+    // ZeroPadding2D(((3, 4), (1, 2))) as PyTorch's ZeroPad2d((1, 2, 3, 4)): 4 x 4 -> 11 x 7
+    STATIC_REQUIRE(decltype(zero_pad2d<3, 4, 1, 2>)::infer(make_image(4, 4, 3)).out == make_image(11, 7, 3));
+    STATIC_REQUIRE(zero_pad2d_t<2>::name().view() == "zero_pad2d<2>");
+    STATIC_REQUIRE(zero_pad2d_t<3, 4, 1, 2>::name().view() == "zero_pad2d<3, 4, 1, 2>");
+    STATIC_REQUIRE(!zero_pad2d_t<1>::infer(make_features(4)).ok);
 }
