@@ -36,8 +36,11 @@ enum class stage_kind {
     batch_sum,   // db(o)    = sum_n dy(o, n)                       r: n
     feature_sum, // s(n)     = sum_f g(f, n)  (softmax, loss rows)   r: f
     scalar_sum,  // cost()   = sum over everything                  r: all
-    conv,        // a reduction over r whose innermost pure dimension is a channel axis
-                 // (conv2d forward and its adjoints): vectorise channels, r inside
+    conv,        // out(o, x, y, n) = init + sum_{i, kx, ky} K(o, i, kx, ky) in(i, .., .., n): conv2d's
+                 // forward and d_in (see ops/conv2d.hpp). f is a pure copy of `partial`, the
+                 // reduction, so the schedule can compute a register tile of it per tile of f
+    transpose,   // t(a, b, ...) = g(b, a, ...): `partial` is g                          (conv2d's d_in)
+    conv_dw,     // dW(o, i, kx, ky) = sum_{x, y, n} dy(o, x, y, n) in(i, .., .., n)    r: (x, y, n)
 };
 
 struct stage {
@@ -50,6 +53,13 @@ struct stage {
     Func partial;               // matmul_dw: the reduction itself; f is its pure copy, so
                                 // the schedule can compute a register tile of it per tile of f
     Expr batch;                 // N at run time, for schedules that size loops by it
+    // conv, conv_dw:
+    Func input;                 // the zero-bordered input the reduction reads, when it is a
+                                // Func of its own that the schedule may stage per tile
+    int width = 0, height = 0;  // extents of the output's x and y (conv), or of the
+                                // reduction's x and y (conv_dw)
+    Func consumer;              // set by lower(): the element-wise stage (an activation) that
+                                // is this stage's only reader, so the two can be fused
 };
 
 using stage_list = std::vector<stage>;
@@ -93,6 +103,13 @@ struct op_ctx {
     void mark(const Func& f, stage_kind kind, RDom r = RDom(), int inner = 1, int reduce = 0, int outs = 1,
               const Func& partial = Func()) const {
         stages->push_back({f, kind, r, inner, reduce, outs, partial, batch});
+    }
+    void mark_conv(stage_kind kind, const Func& out, const Func& acc, RDom r, const Func& input, int inner,
+                   int reduce, int width, int height) const {
+        mark(out, kind, r, inner, reduce, 1, acc);
+        stages->back().input = input;
+        stages->back().width = width;
+        stages->back().height = height;
     }
 };
 

@@ -13,8 +13,10 @@
               with labels: cost() the mean cost plus l2 / (2 N) sum W^2 over every weight,
               d_params[i] d cost / d params[i] - or, for a parameter that is not trainable
               (batch norm's running averages), its value after this step.
-              Inference folds a batch_norm into the dense layer before it when that layer
-              feeds nothing else: W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps).
+              Inference folds a batch_norm into the dense or conv2d layer before it when that
+              layer feeds nothing else: W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps).
+              An activation that is its input's only reader is marked as that stage's
+              `consumer`, for the schedule to fuse (mark_fusions).
               Each node is computed once however many consumers it has; gradients from
               several consumers are summed. No gradient flows into a network input, nor
               into a branch with no parameter upstream of it.
@@ -33,18 +35,21 @@ struct lowered {
 };
 
 
-// A dense layer's (W, b) with the batch norm after it folded in (inference only).
-inline std::vector<Func> fold_batch_norm(const std::string& name, const std::vector<Func>& dense,
-                                         const std::vector<Func>& bn, Halide::Type type, int features,
-                                         stage_list& stages) {
-    Var f("f"), o("o");
+// A dense or conv2d layer's (W, b) with the batch norm after it folded in (inference
+// only): W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps), the scale taken
+// along W's output dimension (dense W(f, o): 1; conv2d W(f, c, kx, ky): 0).
+inline std::vector<Func> fold_batch_norm(const std::string& name, const std::vector<Func>& layer,
+                                         const std::vector<Func>& bn, Halide::Type type, int out_dim,
+                                         int inner_extent, stage_list& stages) {
+    std::vector<Var> v = layer[0].args();
+    Var o("o");
     Func scale(name + "_bn_scale"), W(name + "_W_folded"), b(name + "_b_folded");
     const Expr eps = Halide::cast(type, Expr(batch_norm_t::epsilon));
     scale(o) = bn[0](o) / Halide::sqrt(bn[3](o) + eps);
-    W(f, o) = dense[0](f, o) * scale(o);
-    b(o) = (dense[1](o) - bn[2](o)) * scale(o) + bn[1](o);
+    W(v) = layer[0](v) * scale(v[static_cast<std::size_t>(out_dim)]);
+    b(o) = (layer[1](o) - bn[2](o)) * scale(o) + bn[1](o);
     // computed once per call (small), not once per sample
-    stages.push_back({W, stage_kind::pointwise, RDom(), features, 0});
+    stages.push_back({W, stage_kind::pointwise, RDom(), inner_extent, 0});
     stages.push_back({b, stage_kind::pointwise, RDom(), 1, 0});
     return {W, b};
 }
@@ -82,6 +87,25 @@ void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, co
 
 
 
+
+// An activation that is the only reader of its input node's value can be fused with the
+// stage that computes it: a convolution computes its tiles straight into the activation,
+// an element-wise stage is inlined into it. The activation's backward reads its own output,
+// never its input, so nothing else needs the fused value.
+template <std::size_t Count>
+void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std::vector<int>& consumers,
+                  const std::array<node_info, Count>& table) {
+    for (std::size_t j = 0; j < Count; ++j) {
+        const node_info& n = table[j];
+        const bool activation = same_cstr(n.kind, "relu") || same_cstr(n.kind, "leaky_relu") ||
+                                same_cstr(n.kind, "sigmoid") || same_cstr(n.kind, "tanh");
+        if (!activation || n.from[0] < 0 || consumers[static_cast<std::size_t>(n.from[0])] != 1) continue;
+        const Func& produced = value[static_cast<std::size_t>(n.from[0])];
+        for (stage& s : stages)
+            if (s.f.name() == produced.name() && (s.kind == stage_kind::conv || s.kind == stage_kind::pointwise))
+                s.consumer = value[j];
+    }
+}
 
 template <class Net>
 lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vector<Func>& params,
@@ -168,11 +192,13 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
                 value[i] = dense_flat[from];
             } else if (folded[i]) {
                 value[i] = value[from];
-            } else if (same_cstr(L::kind, "dense") && bn >= 0) {
+            } else if ((same_cstr(L::kind, "dense") || same_cstr(L::kind, "conv2d")) && bn >= 0) {
+                const bool dense = same_cstr(L::kind, "dense");
                 value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from],
                                           fold_batch_norm(std::string(info.name.view()), params_of(i),
                                                           params_of(static_cast<std::size_t>(bn)), type,
-                                                          N::from::out[0], out.stages));
+                                                          dense ? 1 : 0, dense ? N::from::out[0] : N::out[0],
+                                                          out.stages));
                 folded[static_cast<std::size_t>(bn)] = true;
             } else {
                 value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from], params_of(i));
@@ -186,6 +212,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
         ++i;
     });
     out.prediction = value[count - 1];
+    mark_fusions(out.stages, value, consumers, Net::node_table);
     if (!training) return out;
 
     // ---------------------------------------------------------------- cost and backward

@@ -7,8 +7,11 @@
     Machine for the figures quoted in comments: this project's 2-core AVX-512 x86-64 VM
     (Zen 5), Halide 14, float32, 1 thread unless said.                                     */
 #include <algorithm>
+#include <set>
+#include <string>
 
 #include "codegen/context.hpp"
+#include "codegen/schedule/conv.hpp"
 #include "codegen/schedule/matmul.hpp"
 
 namespace kiln::codegen {
@@ -40,8 +43,18 @@ inline int vector_width(int natural, int extent) {
 inline void schedule_manual(const stage_list& stages, const Halide::Target& target) {
     using Halide::TailStrategy;
     constexpr int parallel_threshold = 4096;  // elements of work per sample before going parallel
+    // Fusions lower() found: a convolution schedules its consumer (the activation) itself;
+    // an element-wise stage is inlined into its consumer.
+    std::set<std::string> scheduled_by_producer;
+    for (const stage& s : stages)
+        if (s.consumer.defined() && s.kind == stage_kind::conv) scheduled_by_producer.insert(s.consumer.name());
     for (const stage& s : stages) {
         Func f = s.f;
+        if (scheduled_by_producer.count(f.name())) continue;
+        if (s.consumer.defined() && s.kind == stage_kind::pointwise) {
+            f.compute_inline();
+            continue;
+        }
         const int natural = target.natural_vector_size(f.output_types()[0]);
         std::vector<Var> v = f.args();
         f.compute_root();
@@ -125,16 +138,9 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             }
             break;
         }
-        case stage_kind::conv: {
-            // Channels innermost and vectorised, the reduction inside the image positions,
-            // parallel over the batch. A first schedule; tiling is C4W1's work.
-            std::vector<Halide::VarOrRVar> order{v[0]};
-            for (int d = 0; d < s.r.dimensions(); ++d) order.push_back(Halide::RVar(s.r[d]));
-            for (std::size_t d = 1; d < v.size(); ++d) order.push_back(v[d]);
-            f.vectorize(v[0], w, TailStrategy::GuardWithIf);
-            f.update().reorder(order).vectorize(v[0], w, TailStrategy::GuardWithIf);
-            break;
-        }
+        case stage_kind::conv: schedule_conv(s, natural, parallel_threshold); break;
+        case stage_kind::conv_dw: schedule_conv_dw(s, natural, parallel_threshold); break;
+        case stage_kind::transpose: schedule_transpose(s, natural); break;
         case stage_kind::feature_sum:
         case stage_kind::scalar_sum:
             break;

@@ -1,10 +1,10 @@
 // batch_norm beyond the op harness: the inference build (lower() without labels) and ONNX's
 // golden data. What each test compares against:
 //   "batch_norm inference"  kiln's prediction of an inference build (f64/f32, naive/manual)
-//                           against plain loops: dense, gamma (z - running_mean) /
+//                           against plain loops: dense (or conv2d), gamma (z - running_mean) /
 //                           sqrt(running_var + 1e-5) + beta, relu, dense, softmax; and the
-//                           stage list against lower.hpp's contract (folded into dense1's W and
-//                           b when batch norm is dense1's sole consumer, not folded after relu).
+//                           stage list against lower.hpp's contract (folded into the layer's W
+//                           and b when batch norm is its sole consumer, not folded after relu).
 //   "ONNX BatchNormalization ..."  ONNX's node test outputs (libonnx-testdata, written by
 //                           ONNX's numpy reference): Y in inference, and Y, running_mean,
 //                           running_var in training mode. kiln's epsilon (1e-5) and momentum
@@ -101,6 +101,7 @@ struct folded_net {  // batch norm is dense1's sole consumer: folds into dense1'
     static constexpr auto net =
         input(features<6>) >> dense<4> >> batch_norm >> relu >> dense<2> >> loss::softmax_cross_entropy;
     static constexpr bool folds = true;
+    static constexpr const char* layer = "dense1";
     static tensor reference(const batch& b) {
         const tensor z = dense_ref(b.x[0], b.param("dense1.W"), b.param("dense1.b"), b.n);
         const tensor h = relu_ref(bn_inference_ref(z, b));
@@ -111,10 +112,25 @@ struct unfolded_net {  // batch norm after relu: nothing to fold into
     static constexpr auto net =
         input(features<6>) >> dense<4> >> relu >> batch_norm >> dense<2> >> loss::softmax_cross_entropy;
     static constexpr bool folds = false;
+    static constexpr const char* layer = "dense1";
     static tensor reference(const batch& b) {
         const tensor z = relu_ref(dense_ref(b.x[0], b.param("dense1.W"), b.param("dense1.b"), b.n));
         const tensor h = bn_inference_ref(z, b);
         return softmax_ref(dense_ref(h, b.param("dense2.W"), b.param("dense2.b"), b.n), 2, b.n);
+    }
+};
+
+struct conv_folded_net {  // the C4 pattern conv -> batch norm -> relu: folds into conv2d1
+    static constexpr auto net = input(image<6, 5, 3>) >> conv2d<4, 3, 3, 1, padding::same> >> batch_norm >> relu >>
+                                flatten >> dense<2> >> loss::softmax_cross_entropy;
+    static constexpr bool folds = true;
+    static constexpr const char* layer = "conv2d1";
+    static tensor reference(const batch& b) {
+        int Wo = 0, Ho = 0;
+        const tensor z =
+            conv_ref(b.x[0], 3, 5, 6, b.param("conv2d1.W"), b.param("conv2d1.b"), 4, 3, 3, 1, true, b.n, Wo, Ho);
+        const tensor h = relu_ref(bn_inference_ref(z, b));
+        return softmax_ref(dense_ref(h, b.param("dense1.W"), b.param("dense1.b"), b.n), 2, b.n);
     }
 };
 
@@ -270,15 +286,15 @@ void check_onnx_training(const std::string& name) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("batch_norm inference: running averages, folded into dense where it can be",
-                   "[codegen][batch_norm]", folded_net, unfolded_net) {
+TEMPLATE_TEST_CASE("batch_norm inference: running averages, folded into dense or conv2d where it can be",
+                   "[codegen][batch_norm]", folded_net, unfolded_net, conv_folded_net) {
     using Net = network<std::remove_cvref_t<decltype(TestType::net)>>;
     for (auto [type, tol] : {std::pair{Halide::Float(64), 1e-12}, std::pair{Halide::Float(32), 1e-5}}) {
         for (sched s : {sched::naive, sched::manual}) {
             inference_jit<Net> jit(type, s);
             INFO(type << ", schedule " << sched_name(s));
-            CHECK(jit.has_stage("dense1_W_folded") == TestType::folds);
-            CHECK(jit.has_stage("dense1_b_folded") == TestType::folds);
+            CHECK(jit.has_stage(std::string(TestType::layer) + "_W_folded") == TestType::folds);
+            CHECK(jit.has_stage(std::string(TestType::layer) + "_b_folded") == TestType::folds);
             CHECK(jit.has_stage("batch_norm1_fwd") != TestType::folds);
             for (int n : {3, 17}) {
                 INFO("N = " << n);
