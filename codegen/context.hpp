@@ -58,6 +58,7 @@ struct stage {
                                 // Func of its own that the schedule may stage per tile
     int width = 0, height = 0;  // extents of the output's x and y (conv), or of the
                                 // reduction's x and y (conv_dw)
+    int kernel_width = 1;       // conv_dw: the extent of dW's kx
     Func consumer;              // set by lower(): the element-wise stage (an activation) that
                                 // is this stage's only reader, so the two can be fused
 };

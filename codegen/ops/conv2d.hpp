@@ -65,6 +65,7 @@ struct op<conv2d_t<F, KH, KW, S, P>> {
         dW(f, ch, kx, ky) = c.k(0);
         dW(f, ch, kx, ky) += dy(f, ro.x, ro.y, ro.z) * xp(ch, S * ro.x + kx - px, S * ro.y + ky - py, ro.z);
         c.mark_conv(stage_kind::conv_dw, dW, Func(), ro, xp.name() == x.name() ? Func() : xp, F, C, Wo, Ho);
+        c.stages->back().kernel_width = KW;
         Func db = c.func("d_b");
         db(f) = c.k(0);
         db(f) += dy(f, ro.x, ro.y, ro.z);

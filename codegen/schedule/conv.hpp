@@ -129,9 +129,11 @@ inline void schedule_conv(const stage& s, int natural, int parallel_threshold) {
 
 /*  conv_dw. dW is a long reduction over (x, y, n). It is cut into chunks of whole output
     rows, as many as keep the chunk's dy and input in L2: a register tile
-    acc(o: vectors x w, i: span) sums one chunk (rfactor), and dW adds the chunks up, so dW
-    itself is read and written once per chunk. Loop nest: (n, row chunk) serial; the staged
-    input rows; i tiles (parallel); kx, ky; o tiles; the chunk's register tile.            */
+    acc(o: vectors x w, i: span, kx: all) sums one chunk (rfactor), and dW adds the chunks
+    up, so dW itself is read and written once per chunk. Per position, `vectors` loads of
+    dy and span x KW broadcasts of the input feed vectors x span x KW FMAs. Loop nest:
+    (n, row chunk) serial; the staged input rows; i tiles (parallel); ky; o tiles; the
+    chunk's register tile.                                                                 */
 inline void schedule_conv_dw(const stage& s, int natural, int parallel_threshold) {
     constexpr int accumulators = 24, l2_slice = 512 * 1024;
     Func dW = s.f;
@@ -139,8 +141,12 @@ inline void schedule_conv_dw(const stage& s, int natural, int parallel_threshold
     const std::vector<Var> v = dW.args();  // (o, i, kx, ky)
     const int O = s.inner_extent, I = s.reduce_extent, X = s.width, Y = s.height;
     const channel_tile ct = choose_channel_tile(natural, O);
-    int span = 1;  // input channels per tile: the largest divisor of I with vectors x span <= 24
-    for (int d = 1; d <= accumulators / ct.vectors; ++d)
+    const int KW = s.kernel_width;
+    dW.bound(v[0], 0, O).bound(v[1], 0, I).bound(v[2], 0, KW);
+    const bool kx_in_tile = ct.vectors * KW <= accumulators / 2;
+    const int per_i = ct.vectors * (kx_in_tile ? KW : 1);
+    int span = 1;  // input channels per tile: the largest divisor of I within the accumulators
+    for (int d = 1; d * per_i <= accumulators; ++d)
         if (I % d == 0) span = d;
     int rows = 1;  // output rows per chunk: the largest divisor of Y whose data fit in L2
     for (int d = 1; d <= Y; ++d)
@@ -156,9 +162,10 @@ inline void schedule_conv_dw(const stage& s, int natural, int parallel_threshold
         .split(v[0], oo, oi, ct.extent())
         .split(oi, ov, ol, ct.w)
         .split(v[1], io, ii, span)
-        .reorder(ol, ov, ii, oo, v[2], v[3], io, ryo, rn)
         .unroll(ov)
         .unroll(ii);
+    if (kx_in_tile) dW.update().reorder(ol, ov, ii, v[2], oo, v[3], io, ryo, rn).unroll(v[2]);
+    else dW.update().reorder(ol, ov, ii, oo, v[2], v[3], io, ryo, rn);
     if (ct.w > 1) dW.update().vectorize(ol);
     if (static_cast<long>(O) * I * X * Y >= parallel_threshold && I / span >= 2) dW.update().parallel(io);
 
@@ -166,11 +173,13 @@ inline void schedule_conv_dw(const stage& s, int natural, int parallel_threshold
     Var ao("ao"), ai("ai");
     chunk.compute_at(dW, oo).bound_extent(a[0], ct.extent()).bound_extent(a[1], span);
     chunk.split(a[0], ao, ai, ct.w).unroll(ao).unroll(a[1]);
-    chunk.update()
-        .split(a[0], ao, ai, ct.w)
-        .reorder(ai, ao, a[1], rx, ryi, a[2], a[3], a[4], a[5])
-        .unroll(ao)
-        .unroll(a[1]);
+    chunk.update().split(a[0], ao, ai, ct.w).unroll(ao).unroll(a[1]);
+    if (kx_in_tile) {
+        chunk.bound_extent(a[2], KW).unroll(a[2]);
+        chunk.update().reorder(ai, ao, a[1], a[2], rx, ryi, a[3], a[4], a[5]).unroll(a[2]);
+    } else {
+        chunk.update().reorder(ai, ao, a[1], rx, ryi, a[2], a[3], a[4], a[5]);
+    }
     if (ct.w > 1) {
         chunk.vectorize(ai);
         chunk.update().vectorize(ai);
