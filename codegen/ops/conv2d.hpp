@@ -88,6 +88,7 @@ struct op<conv2d_t<F, KH, KW, S, P>> {
         acc(ch, i, j, n) += Wtr(ch, rk.x, rk.y, rk.z) * stuffed(rk.x, i + px - rk.y, j + py - rk.z, n);
         dx(ch, i, j, n) = acc(ch, i, j, n);
         c.mark_conv(stage_kind::conv, dx, acc, rk, stuffed, C, F * KW * KH, W, H);
+        c.stages->back().kernel = Wtr;
         return {dx, {dW, db}};
     }
 };

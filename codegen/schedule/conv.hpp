@@ -103,6 +103,9 @@ inline void schedule_conv(const stage& s, int natural, int parallel_threshold) {
     if (large_kernel) {
         out.reorder(ol, ov, xi, yi, xo, yo, v[3], oo).fuse(yo, v[3], row);
         if (parallel) out.parallel(O / ct.extent() >= 2 ? Halide::VarOrRVar(oo) : Halide::VarOrRVar(row));
+        // A computed K (d_in's transposed W, up to 9.4 MB) is made one slice at a time,
+        // while that slice is in use: no large temporary, and the work is parallel.
+        if (s.kernel.defined()) Func(s.kernel).compute_at(out, oo);
     } else {
         out.reorder(ol, ov, xi, yi, oo, xo, yo, v[3]).fuse(yo, v[3], row);
         if (parallel) out.parallel(row);
