@@ -59,8 +59,8 @@ struct stage {
     int width = 0, height = 0;  // extents of the output's x and y (conv), or of the
                                 // reduction's x and y (conv_dw)
     int kernel_width = 1;       // conv_dw: the extent of dW's kx
-    Func kernel;                // conv: K when it is a stage of its own (d_in's transposed W),
-                                // which the schedule may compute per tile of output channels
+    Func kernel;                // conv: K, which the schedule may stage per tile of output
+    bool kernel_is_stage = false;  // channels; true when K is a stage of its own (d_in's W transposed)
     Func consumer;              // set by lower(): the element-wise stage (an activation) that
                                 // is this stage's only reader, so the two can be fused
 };

@@ -49,6 +49,7 @@ struct op<conv2d_t<F, KH, KW, S, P>> {
         acc(f, ox, oy, n) += Wt(f, r.x, r.y, r.z) * xp(r.x, S * ox + r.y - px, S * oy + r.z - py, n);
         y(f, ox, oy, n) = acc(f, ox, oy, n);
         c.mark_conv(stage_kind::conv, y, acc, r, xp.name() == x.name() ? Func() : xp, F, c.in[0] * KW * KH, c.out[1], c.out[2]);
+        c.stages->back().kernel = Wt;
         return y;
     }
 
@@ -89,6 +90,7 @@ struct op<conv2d_t<F, KH, KW, S, P>> {
         dx(ch, i, j, n) = acc(ch, i, j, n);
         c.mark_conv(stage_kind::conv, dx, acc, rk, stuffed, C, F * KW * KH, W, H);
         c.stages->back().kernel = Wtr;
+        c.stages->back().kernel_is_stage = true;
         return {dx, {dW, db}};
     }
 };

@@ -73,7 +73,7 @@ inline position_tile choose_positions(int X, int Y, int limit) {
     Figures: bench/results/ (3x3, 56x56x64 -> 64, batch 1, bias + ReLU on 1 thread).      */
 inline void schedule_conv(const stage& s, int natural, int parallel_threshold) {
     using Halide::TailStrategy;
-    constexpr int accumulators = 28, l2_slice = 1024 * 1024;
+    constexpr int l2_slice = 1024 * 1024;
     const bool fused = s.consumer.defined();
     Func out = fused ? s.consumer : s.f;
     Func acc = s.partial;
@@ -88,6 +88,8 @@ inline void schedule_conv(const stage& s, int natural, int parallel_threshold) {
     const bool large_kernel = static_cast<long>(O) * R * 4 > l2_slice;
     if (large_kernel)
         while (ct.vectors > 1 && static_cast<long>(ct.extent()) * R * 4 > l2_slice) ct.vectors /= 2;
+    // 4 vectors: 24 accumulators (with 4 K vectors and a broadcast, 28 spilled one)
+    const int accumulators = ct.vectors == 4 ? 24 : 28;
     const position_tile pt = choose_positions(X, Y, accumulators / ct.vectors);
     const int xs = pt.xs, ys = pt.ys;
     Var oo("oo"), oi("oi"), ov("ov"), ol("ol"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), row("row");
@@ -105,7 +107,14 @@ inline void schedule_conv(const stage& s, int natural, int parallel_threshold) {
         if (parallel) out.parallel(O / ct.extent() >= 2 ? Halide::VarOrRVar(oo) : Halide::VarOrRVar(row));
         // A computed K (d_in's transposed W, up to 9.4 MB) is made one slice at a time,
         // while that slice is in use: no large temporary, and the work is parallel.
-        if (s.kernel.defined()) Func(s.kernel).compute_at(out, oo);
+        if (s.kernel_is_stage) {
+            Func(s.kernel).compute_at(out, oo);
+        } else if (s.kernel.defined() && !getenv("NOPACK")) {
+            // K's slice packed contiguously (a strided slice of a wide K streamed slower)
+            Func packed = Func(s.kernel).in(acc);
+            packed.compute_at(out, oo).bound_extent(packed.args()[0], ct.extent());
+            packed.vectorize(packed.args()[0], ct.w);
+        }
     } else {
         out.reorder(ol, ov, xi, yi, oo, xo, yo, v[3]).fuse(yo, v[3], row);
         if (parallel) out.parallel(row);

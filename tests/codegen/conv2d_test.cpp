@@ -144,3 +144,35 @@ TEMPLATE_TEST_CASE("conv2d: forward vs loops, backward vs finite differences", "
                    conv_valid_case, conv_stack_case) {
     check_op<TestType>();
 }
+
+// Wide layers take the schedule's other paths (schedule/conv.hpp): a kernel bigger than
+// its L2 budget is tiled by output channels outermost, with K's slice packed per tile
+// (forward) or transposed per tile (d_in, here 512 x 576). Too many parameters for finite
+// differences; the algorithm is the one checked above, so the manual schedule must give
+// the naive one's numbers, and the naive forward the plain loops'.
+TEST_CASE("conv2d: wide layers, manual schedule == naive schedule and loops", "[codegen][ops][conv]") {
+    static constexpr auto net = input(image<5, 6, 8>) >> conv2d<512, 1, 1> >> relu >>
+                                conv2d<64, 3, 3, 1, padding::same> >> relu >> flatten >> dense<2> >> loss::mse;
+    using Net = network<std::remove_cvref_t<decltype(net)>>;
+    const batch b = random_batch<Net>(3, 31);
+    jit_network<Net> naive(Halide::Float(64), sched::naive), manual(Halide::Float(64), sched::manual);
+    naive.bind(b);
+    manual.bind(b);
+    const outputs want = naive.run(), got = manual.run();
+
+    int W1 = 0, H1 = 0, W2 = 0, H2 = 0;
+    tensor h = conv_ref(b.x[0], 8, 6, 5, b.param("conv2d1.W"), b.param("conv2d1.b"), 512, 1, 1, 1, false, 3, W1, H1);
+    for (double& v : h) v = std::max(v, 0.0);
+    tensor y = conv_ref(h, 512, W1, H1, b.param("conv2d2.W"), b.param("conv2d2.b"), 64, 3, 3, 1, true, 3, W2, H2);
+    for (double& v : y) v = std::max(v, 0.0);
+    check_values("prediction vs loops", want.prediction, dense_ref(y, b.param("dense1.W"), b.param("dense1.b"), 3),
+                 1e-12);
+    // The schedules sum in different orders: d_W of conv2d2 sums 3 x 5 x 6 = 90 products per
+    // entry and d_W of conv2d1 runs through 64 x 9 x 90 of them, so float64 rounding reaches
+    // ~1e-12 relative; a wrong tile or index is off by O(1).
+    constexpr double reordered = 1e-10;
+    check_values("prediction", got.prediction, want.prediction, reordered);
+    check_values("cost", {got.cost}, {want.cost}, reordered);
+    for (std::size_t i = 0; i < want.d_params.size(); ++i)
+        check_values("d " + b.names[i], got.d_params[i], want.d_params[i], reordered);
+}
