@@ -35,23 +35,28 @@ struct op<pool2d_t<Kind, K, S, P>> {
         const int W = c.in[1], H = c.in[2], Wo = c.out[1], Ho = c.out[2];
         const int px = G::pad_before(W, K), py = G::pad_before(H, K);
         Var ch("c"), i("x"), j("y"), n("n");
-        RDom r(0, K, 0, K, c.name + "_r_back");
-        const Expr ax = i + px - r.x, ay = j + py - r.y;  // = S * (the window's ox, oy)
-        const Expr hit = ax >= 0 && ay >= 0 && ax % S == 0 && ay % S == 0 && ax / S < Wo && ay / S < Ho;
-        const Expr ox = Halide::clamp(ax / S, 0, Wo - 1), oy = Halide::clamp(ay / S, 0, Ho - 1);
+        // The windows that hold pixel (i, j): at most ceil(K / S) per axis, counted back from
+        // the last one that starts at or before it (a = i + px = S ox + kx, 0 <= kx < K).
+        constexpr int KS = (K + S - 1) / S;
+        RDom r(0, KS, 0, KS, c.name + "_r_back");
+        const Expr ax = i + px, ay = j + py;
+        const Expr wx = ax / S - r.x, wy = ay / S - r.y;  // the window
+        const Expr kx = ax - S * wx, ky = ay - S * wy;      // the pixel's place in it
+        const Expr hit = wx >= 0 && wy >= 0 && wx < Wo && wy < Ho && kx < K && ky < K;
+        const Expr ox = Halide::clamp(wx, 0, Wo - 1), oy = Halide::clamp(wy, 0, Ho - 1);
         Expr share;
         if constexpr (Kind == pool_kind::max) {
             // The window's first maximum (scan order) takes dy, as in PyTorch and TensorFlow:
             // with ties (a flat background) every tied pixel would otherwise take it.
-            Var wx("x"), wy("y");
+            Var bx("x"), by("y");
             RDom rw(0, K, 0, K, c.name + "_r_arg");
-            const Expr wi = S * wx + rw.x - px, wj = S * wy + rw.y - py;
+            const Expr wi = S * bx + rw.x - px, wj = S * by + rw.y - py;
             const Expr inside = wi >= 0 && wi < W && wj >= 0 && wj < H;
             Func first = c.func("argmax");
-            first(ch, wx, wy, n) = Halide::argmax(
+            first(ch, bx, by, n) = Halide::argmax(
                 Halide::select(inside, x(ch, Halide::clamp(wi, 0, W - 1), Halide::clamp(wj, 0, H - 1), n), c.type.min()));
             c.mark(first, stage_kind::pointwise, RDom(), c.in[0]);
-            share = Halide::select(first(ch, ox, oy, n)[0] == r.x && first(ch, ox, oy, n)[1] == r.y,
+            share = Halide::select(first(ch, ox, oy, n)[0] == kx && first(ch, ox, oy, n)[1] == ky,
                                    dy(ch, ox, oy, n), c.k(0));
         } else {
             share = dy(ch, ox, oy, n) / pixels(c, ox, oy);
