@@ -61,6 +61,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--min-time", type=float, default=0.3)
     p.add_argument("--filter", default=".")
+    p.add_argument("--repetitions", type=int, default=1, help="timings per benchmark, each reported")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     import torch
@@ -99,11 +100,12 @@ def main(argv=None):
                     def step():
                         wg.grad = bg.grad = xg.grad = None
                         forward(xg, wg, bg).backward(dy)
-                seconds = time_it(step, args.min_time)
-                results.append({"name": name, "run_type": "iteration", "real_time": seconds * 1e6,
-                                "time_unit": "us", "threads": args.threads})
-                if not args.json:
-                    print(f"{name:60s} {seconds * 1e3:10.3f} ms", flush=True)
+                for rep in range(args.repetitions):
+                    seconds = time_it(step, args.min_time)
+                    results.append({"name": name, "run_type": "iteration", "repetition_index": rep,
+                                    "real_time": seconds * 1e6, "time_unit": "us", "threads": args.threads})
+                    if not args.json:
+                        print(f"{name:60s} {seconds * 1e3:10.3f} ms", flush=True)
     if args.json:
         json.dump({"context": {"torch": torch.__version__, "threads": args.threads}, "benchmarks": results},
                   sys.stdout, indent=1)
