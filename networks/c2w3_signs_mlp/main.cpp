@@ -1,16 +1,14 @@
 // kiln-signs-mlp: C2W3's 3-layer softmax classifier, trained with Adam on mini-batches.
 //   kiln-signs-mlp [train ...]                         digits 0-5 (the SIGNS stand-in), 64x64x3
 //   kiln-signs-mlp --dataset fashion-mnist [train ...] Fashion-MNIST, 28x28x1, 10 classes
-#include <cstring>
 #include <string>
-#include <vector>
 
 #include "fashion_mlp_kernels.hpp"
 #include "net.hpp"
 #include "networks/common/course_images.hpp"
+#include "networks/common/fashion_mnist.hpp"
 #include "networks/common/signs_digits.hpp"
 #include "runtime/cli.hpp"
-#include "runtime/idx.hpp"
 #include "signs_mlp_kernels.hpp"
 
 namespace {
@@ -33,40 +31,22 @@ kiln::app_spec common_spec(const std::string& summary) {
 
 int main(int argc, char** argv) {
     // --dataset picks the compiled network (the input shapes differ); the rest is run_app's.
-    std::string dataset = "digits";
-    std::vector<char*> args;
-    for (int i = 0; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--dataset") == 0 && i + 1 < argc) dataset = argv[++i];
-        else args.push_back(argv[i]);
-    }
-    const int n = static_cast<int>(args.size());
-    if (dataset == "fashion-mnist") {
+    kiln::networks::dataset_flag dataset = kiln::networks::take_dataset_flag(argc, argv, "digits");
+    if (dataset.name == "fashion-mnist") {
         kiln::app_spec spec = common_spec("C2W3 softmax MLP, 784 -> 25 -> 12 -> 10 on Fashion-MNIST");
         spec.fit.epochs = 10;
         spec.fit.print_every = 1000;
-        spec.load = [](const std::optional<std::filesystem::path>& data, std::uint64_t) {
-            const std::filesystem::path dir = data ? data->parent_path() : "/usr/share/datasets/fashion-mnist";
-            return std::pair{kiln::load_fashion_mnist("train", dir), kiln::load_fashion_mnist("test", dir)};
-        };
-        spec.sample_of = [](const std::string& path) {
-            kiln::image_u8 img = kiln::resize_bilinear(kiln::load_image(path), 28, 28);
-            std::vector<float> grey(28 * 28);
-            for (std::size_t i = 0; i < grey.size(); ++i)  // the mean of R, G and B, in [0, 1]
-                grey[i] = (img.pixels[3 * i] + img.pixels[3 * i + 1] + img.pixels[3 * i + 2]) / (3 * 255.f);
-            return grey;
-        };
+        spec.load = kiln::networks::fashion_mnist_data;
+        spec.sample_of = kiln::networks::fashion_mnist_sample;
         using net = kiln::network_of<kiln::networks::fashion_mlp>;
-        return kiln::run_app<net>(n, args.data(), kiln::generated::fashion_mlp::kernels, spec);
+        return kiln::run_app<net>(dataset.argc(), dataset.argv(), kiln::generated::fashion_mlp::kernels, spec);
     }
-    if (dataset != "digits") {
-        std::fprintf(stderr, "error: unknown --dataset '%s'; choose digits or fashion-mnist\n", dataset.c_str());
-        return 2;
-    }
+    if (dataset.name != "digits") return kiln::networks::unknown_dataset(dataset.name, "digits or fashion-mnist");
     kiln::app_spec spec = common_spec("C2W3 softmax MLP, 12288 -> 25 -> 12 -> 6 on digits 0-5 (SIGNS stand-in)");
     spec.fit.epochs = 40;
     spec.fit.print_every = 500;
     spec.load = kiln::networks::signs_digits_data;
     spec.sample_of = kiln::networks::course_image_sample;
     using net = kiln::network_of<kiln::networks::signs_mlp>;
-    return kiln::run_app<net>(n, args.data(), kiln::generated::signs_mlp::kernels, spec);
+    return kiln::run_app<net>(dataset.argc(), dataset.argv(), kiln::generated::signs_mlp::kernels, spec);
 }

@@ -2,6 +2,8 @@
 // C4W1 "Convolution model - Application": the SIGNS CNN.
 //   CONV2D 4x4x8 same -> RELU -> MAXPOOL 8x8 stride 8 same -> CONV2D 2x2x16 same -> RELU
 //   -> MAXPOOL 4x4 stride 4 same -> FLATTEN -> DENSE 6 softmax
+// The same model for Fashion-MNIST: 28x28x1 -> pool 8 same -> 4x4x8 -> pool 4 same -> 1x1x16
+// -> DENSE 10 softmax (one binary, two compiled networks: the input shapes differ).
 #include "dsl/kiln.hpp"
 
 namespace kiln::networks {
@@ -15,5 +17,6 @@ inline constexpr auto signs_cnn_for = input(image<H, W, C>)                     
                                       >> flatten >> dense<Classes> >> loss::softmax_cross_entropy;
 
 inline constexpr auto signs_cnn = signs_cnn_for<64, 64, 3, 6>;
+inline constexpr auto fashion_cnn = signs_cnn_for<28, 28, 1, 10>;
 
 }  // namespace kiln::networks
