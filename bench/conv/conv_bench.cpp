@@ -80,6 +80,7 @@ void register_case(const std::string& name, const conv_shape& c, const std::vect
                 const std::string full = "BM_conv/" + name + (backward ? "/bwd/b" : "/fwd/b") + std::to_string(n) +
                                          "/" + k.schedule;
                 const entry fn = backward ? k.backward : k.forward;
+                if (fn == nullptr) continue;
                 benchmark::RegisterBenchmark(full.c_str(), [fn, c, backward, n](benchmark::State& s) {
                     run(s, fn, c, backward, n);
                 })->UseRealTime()->Unit(benchmark::kMicrosecond);

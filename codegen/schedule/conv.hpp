@@ -6,7 +6,7 @@
     and both become a register tile of output channels (vector lanes) by a few positions
     (conv) or input channels (conv_dw), accumulated over the whole reduction in registers:
     per step, a few vector loads of K (or dy) and one broadcast per position feed
-    (vectors x positions) FMAs. About 28 accumulators use most of AVX-512's 32 registers.
+    (vectors x positions) FMAs. 24-28 accumulators use most of AVX-512's 32 registers.
     The zero-bordered input is staged per output row, so the inner loop has no bounds test.
     Measured on this project's machine (Zen 5, AVX-512, 1 thread, Halide 14): see
     bench/results/ and the comments at each schedule.                                      */
@@ -33,15 +33,6 @@ inline channel_tile choose_channel_tile(int natural, int extent) {
     for (int k : {4, 2})
         if (extent % (t.w * k) == 0) { t.vectors = k; break; }
     return t;
-}
-
-// A tile extent of at most `limit` along an axis of `extent`: the largest divisor of extent
-// in (limit / 2, limit] if there is one (no tail), else `limit` (tails shift inwards).
-inline int choose_span(int extent, int limit) {
-    limit = std::clamp(limit, 1, extent);
-    for (int d = limit; d > limit / 2; --d)
-        if (extent % d == 0) return d;
-    return limit;
 }
 
 // A 2-D tile of positions (xs, ys), xs * ys <= limit, for an X x Y output: the most useful
