@@ -37,6 +37,8 @@ result run(const std::string& args) {
 
 const std::string logistic = KILN_LOGISTIC_BIN;
 const std::string planar = KILN_PLANAR_BIN;
+const std::string signs_cnn = KILN_SIGNS_CNN_BIN;
+const std::string happy_house = KILN_HAPPY_HOUSE_BIN;
 
 // A course-layout file: <prefix>_set_x u8 [m, side, side, 3], <prefix>_set_y i64 [m],
 // Class 1 images are bright on the left half, class 0 on the right, with per-pixel noise.
@@ -94,6 +96,39 @@ TEST_CASE("a model trains on the course's HDF5 layout and reports one JSON line"
     INFO(e.output);
     CHECK(e.status == 0);
     CHECK_THAT(e.output, Catch::Contains("\"test_accuracy\":1,"));
+}
+
+TEST_CASE("the Happy House model reads the course's train_happy.h5 and test_happy.h5", "[cli]") {
+    kiln::test::temp_dir dir("cli_happy");
+    write_course_h5(dir / "train_happy.h5", "train", 32, 64, 3);
+    const std::string train = happy_house + " train --quiet --epochs 1 --data " + (dir / "train_happy.h5").string();
+    // alone, the training file gives up a quarter of its images for testing, and says so
+    const result alone = run(train);
+    INFO(alone.output);
+    REQUIRE(alone.status == 0);
+    CHECK_THAT(alone.output, Catch::Contains("holding out 25% of the training set"));
+    // with its sibling, that is the test set
+    write_course_h5(dir / "test_happy.h5", "test", 16, 64, 4);
+    const result r = run(train);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Catch::StartsWith("{\"model\":\"happy-house\","));
+    CHECK_THAT(r.output, !Catch::Contains("holding out"));
+}
+
+TEST_CASE("the --dataset flag picks a compiled network, and a wrong name says which exist", "[cli]") {
+    const result info = run(signs_cnn + " --dataset fashion-mnist info");
+    INFO(info.output);
+    CHECK(info.status == 0);
+    CHECK_THAT(info.output, Catch::Contains("image(C=1, W=28, H=28)") && Catch::Contains("features(F=10)"));
+    const result digits = run(signs_cnn + " info");
+    CHECK_THAT(digits.output, Catch::Contains("image(C=3, W=64, H=64)") && Catch::Contains("features(F=6)"));
+    const result wrong = run(signs_cnn + " --dataset mnist train");
+    CHECK(wrong.status == 2);
+    CHECK_THAT(wrong.output, Catch::Contains("unknown --dataset 'mnist'; choose digits or fashion-mnist"));
+    const result empty = run(signs_cnn + " info --dataset");
+    CHECK(empty.status == 2);
+    CHECK_THAT(empty.output, Catch::Contains("--dataset needs a value"));
 }
 
 TEST_CASE("predict classifies real photos with the trained class names", "[cli]") {
