@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fashion_mlp_kernels.hpp"
+#include "happy_house_kernels.hpp"
 #include "init_circles_kernels.hpp"
 #include "l_layer_nn_kernels.hpp"
 #include "logistic_regression_kernels.hpp"
@@ -26,8 +27,11 @@
 #include "networks/c2w1_regularization/net.hpp"
 #include "networks/c2w2_optimizers/net.hpp"
 #include "networks/c2w3_signs_mlp/net.hpp"
+#include "networks/c4w1_happy_house/net.hpp"
+#include "networks/c4w1_signs_cnn/net.hpp"
 #include "optimizers_kernels.hpp"
 #include "regularization_kernels.hpp"
+#include "signs_cnn_kernels.hpp"
 #include "signs_mlp_kernels.hpp"
 #include "planar_classifier_kernels.hpp"
 #include "runtime/model.hpp"
@@ -172,6 +176,8 @@ int main(int argc, char** argv) {
     register_network<network_of<networks::optimizers>>("optimizers", generated::optimizers::kernels);
     register_network<network_of<networks::signs_mlp>>("signs_mlp", generated::signs_mlp::kernels);
     register_network<network_of<networks::fashion_mlp>>("fashion_mlp", generated::fashion_mlp::kernels);
+    register_network<network_of<networks::signs_cnn>>("signs_cnn", generated::signs_cnn::kernels);
+    register_network<network_of<networks::happy_house>>("happy_house", generated::happy_house::kernels);
     register_optimizers();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

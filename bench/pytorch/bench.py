@@ -5,7 +5,7 @@ Usage (normally through bench/compare.py, which sets the environment for you):
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
       env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
       /usr/bin/python3 bench/pytorch/bench.py --threads 1 [--filter REGEX] \\
-                                              [--min-time 0.5] [--json]
+                                              [--min-time 0.5] [--json] [--channels-last]
 
 Benchmarks are named BM_<net>/<stage>/pytorch, stages as in kiln-bench:
     train_b64  forward + BCE loss + backward + plain SGD step, batch 64
@@ -15,7 +15,10 @@ Benchmarks are named BM_<net>/<stage>/pytorch, stages as in kiln-bench:
 Timing follows Google Benchmark's runner: after a short warm-up, run n iterations, and
 while the run took less than --min-time, grow n (x min_time*1.4/elapsed, at most x10 when
 the run was under 10% of min_time) and run again; report the last run, mean per
-iteration. The stopping rule and items_per_second use WALL time (as a Google Benchmark
+iteration. Image nets (models.py's in_shape) take NCHW input in PyTorch's default memory format;
+--channels-last gives them channels-last input and weights (the names do not change: the
+JSON context says which format ran).
+The stopping rule and items_per_second use WALL time (as a Google Benchmark
 with UseRealTime()); cpu_time is this thread's CPU time, as Google Benchmark reports it.
 --json prints Google-Benchmark-shaped JSON so compare.py reads both sides the same way.
 """
@@ -46,6 +49,8 @@ def parse_args(argv):
                    help="minimum seconds per benchmark (as --benchmark_min_time)")
     p.add_argument("--json", action="store_true",
                    help="print Google-Benchmark-compatible JSON instead of a table")
+    p.add_argument("--channels-last", action="store_true",
+                   help="image nets: channels-last input and weights (default: NCHW)")
     args = p.parse_args(argv)
     if args.threads < 1:
         p.error("--threads must be >= 1")
@@ -107,10 +112,14 @@ def time_it(step, min_time):
         iters = max(int(round(multiplier * iters)), iters + 1)
 
 
-def make_step(torch, net, batch, training, generator):
+def make_step(torch, net, batch, training, generator, channels_last=False):
     """One closure per benchmark: the timed body, inputs prepared outside it."""
     model = net.build()
-    x = torch.randn(batch, net.in_features, generator=generator, dtype=torch.float32)
+    x = torch.randn(batch, *(net.in_shape or (net.in_features,)), generator=generator,
+                    dtype=torch.float32)
+    if net.in_shape and channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     if not training:
         model.eval()
 
@@ -135,7 +144,7 @@ def make_step(torch, net, batch, training, generator):
 
 # --------------------------------------------------------------------------- report
 
-def context(torch, threads):
+def context(torch, threads, channels_last=False):
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "host_name": platform.node(),
@@ -148,6 +157,7 @@ def context(torch, threads):
         "torch_version": torch.__version__,
         "blas": blas_in_use(),
         "library_build_type": "release",
+        "image_memory_format": "channels_last" if channels_last else "contiguous (NCHW)",
     }
 
 
@@ -200,7 +210,7 @@ def _cpu_model():
 def print_table(ctx, results):
     print(f"PyTorch {ctx['torch_version']}, {ctx['threads']} thread(s), "
           f"{ctx['num_cpus']} CPU(s): {ctx['cpu_model']}")
-    print(f"BLAS: {ctx['blas']}")
+    print(f"BLAS: {ctx['blas']}; image nets: {ctx['image_memory_format']}")
     w = max([len(r["name"]) for r in results] + [9])
     print(f"{'Benchmark':<{w}} {'time/iter':>14} {'CPU/iter':>14} "
           f"{'iterations':>11} {'samples/s':>14}")
@@ -244,7 +254,7 @@ def main(argv=None):
         batch, training = STAGES[stage]
         torch.manual_seed(0)  # fixed weights...
         gen = torch.Generator().manual_seed(1234)  # ...and fixed inputs
-        step = make_step(torch, NETS[net], batch, training, gen)
+        step = make_step(torch, NETS[net], batch, training, gen, args.channels_last)
         iters, wall, cpu = time_it(step, args.min_time)
         results.append({
             "name": name,
@@ -260,7 +270,7 @@ def main(argv=None):
             "items_per_second": iters * batch / wall,
         })
 
-    ctx = context(torch, args.threads)
+    ctx = context(torch, args.threads, args.channels_last)
     if args.json:
         json.dump({"context": ctx, "benchmarks": results}, sys.stdout, indent=2)
         print()
