@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numbers>
 #include <span>
 #include <string>
-#include <utility>
 
 #include "runtime/error.hpp"
 
@@ -13,6 +13,8 @@ namespace kiln {
 namespace {
 
 constexpr int side = cartoon_face_side;
+constexpr double pi = std::numbers::pi;
+using rgb = cartoon_face::rgb;
 
 struct point {
     double x, y;
@@ -43,7 +45,7 @@ public:
     }
 
     // Paints `colour` where the signed distance `d(pixel centre)` is negative, anti-aliased
-    // over one pixel; only pixels within `reach` of (cx, cy) are visited.
+    // over one pixel; only pixels within `reach` of `centre` are visited.
     template <class Distance>
     void paint(point centre, double reach, const rgb& colour, const Distance& d) {
         const int x0 = std::max(0, static_cast<int>(std::floor(centre.x - reach - 1)));
@@ -150,7 +152,7 @@ cartoon_face random_cartoon_face(rng& random, int label, const cartoon_faces_opt
         s.kind = static_cast<cartoon_face::shape::kind_t>(random.below(3));
         s.x = u(0, side);
         s.y = u(0, side);
-        s.angle = u(-3.1416, 3.1416);
+        s.angle = u(-pi, pi);
         if (s.kind == cartoon_face::shape::arc) {
             s.w = u(3, 10);
             s.h = u(-5, 5);
@@ -184,14 +186,14 @@ cartoon_face random_cartoon_face(rng& random, int label, const cartoon_faces_opt
     f.mouth_half_width = f.rx * u(0.4, 0.6);
     f.mouth_thickness = u(3, 4);
     f.mouth_bend = label == 1 ? u(o.min_smile_bend, o.max_bend) : -u(0, o.max_bend);
-    // Lips: the skin darkened to 25-45%, plus some red: always darker than the skin.
+    // Lips: the skin darkened to 25-45%, plus up to 50 of red.
     const double dark = u(0.25, 0.45), red = u(0, 50);
     f.lips = jitter(rgb{static_cast<float>(dark * f.skin.r + red), static_cast<float>(dark * f.skin.g),
                         static_cast<float>(dark * f.skin.b)},
                     8);
 
     f.light = u(0.75, 1.15);
-    const double gradient = u(0, 0.25), direction = u(-3.1416, 3.1416);
+    const double gradient = u(0, 0.25), direction = u(-pi, pi);
     f.light_gx = gradient * std::cos(direction);
     f.light_gy = gradient * std::sin(direction);
     f.noise_sigma = u(2, 8);

@@ -46,14 +46,13 @@ namespace kiln {
 
 inline constexpr int cartoon_face_side = 64;
 
-struct rgb {
-    float r = 0, g = 0, b = 0;  // 0..255
-};
-
 // Everything that decides one image. Lengths in pixels; x right, y down, pixel (i, j)
 // covers [i, i + 1) x [j, j + 1). Face parts are placed in the face's frame, rotated by
 // `tilt` (radians, clockwise on screen) about the face's centre.
 struct cartoon_face {
+    struct rgb {
+        float r = 0, g = 0, b = 0;  // 0..255
+    };
     struct shape {
         enum kind_t { ellipse, rectangle, arc } kind = ellipse;
         double x = 0, y = 0;        // centre
