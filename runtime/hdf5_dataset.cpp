@@ -86,11 +86,19 @@ std::unique_ptr<opened_dataset> open_dataset(const fs::path& path, hid_t file,
 
 std::vector<std::string> read_strings(const fs::path& path, const opened_dataset& d,
                                       const std::string& name) {
-    if (H5Tget_class(d.type.get()) != H5T_STRING)
-        throw error(path.string() + ": dataset '" + name + "' holds " +
-                    type_string(d.type.get()) + "; expected strings");
     std::size_t count = 1;
     for (hsize_t n : d.dims) count *= n;
+    if (H5Tget_class(d.type.get()) == H5T_INTEGER) {  // the SIGNS and Happy House files: [0 1 ...]
+        std::vector<long long> values(count);
+        if (H5Dread(d.set.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+            throw error(path.string() + ": cannot read the integers of '" + name + "'");
+        std::vector<std::string> out;
+        for (long long v : values) out.push_back(std::to_string(v));
+        return out;
+    }
+    if (H5Tget_class(d.type.get()) != H5T_STRING)
+        throw error(path.string() + ": dataset '" + name + "' holds " +
+                    type_string(d.type.get()) + "; expected strings (or integers)");
     std::vector<std::string> out;
     if (H5Tis_variable_str(d.type.get()) > 0) {
         handle mem(H5Tcopy(H5T_C_S1), H5Tclose);

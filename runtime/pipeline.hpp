@@ -44,6 +44,11 @@ struct pipeline_arg {
 
 // Routes Halide's runtime errors into the message of the kiln::error thrown on failure.
 void install_halide_error_handler();
+
+// Halide's scratch buffers are served from a cache of freed blocks of the same size, kept
+// for the life of the process (at most 4 GiB): a training step allocates the same sizes on
+// every call. call_pipeline installs it; binaries that call pipelines directly may too.
+void use_caching_allocator();
 std::string take_halide_error();
 
 void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipeline_arg> args);

@@ -21,6 +21,7 @@
 #include "bench/conv/cases.hpp"
 #include "bench/conv/peak.hpp"
 #include "conv_bench_kernels.hpp"
+#include "runtime/pipeline.hpp"
 
 namespace {
 
@@ -91,6 +92,7 @@ void register_case(const std::string& name, const conv_shape& c, const std::vect
 
 int main(int argc, char** argv) {
     setenv("HL_NUM_THREADS", "1", 0);  // 1-thread figures unless asked otherwise
+    kiln::use_caching_allocator();      // as the runtime runs every pipeline
     peak_per_thread = kiln::bench::measure_peak_flops();
     benchmark::RegisterBenchmark("BM_peak_fma", [](benchmark::State& state) {
         double flops = 0;

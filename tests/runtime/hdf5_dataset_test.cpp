@@ -32,6 +32,7 @@ struct course_file_options {
     std::vector<hsize_t> y_dims{3};
     bool with_y = true;
     bool variable_strings = false;
+    bool integer_classes = false;  // the SIGNS and Happy House files: list_classes = [0 1 ...]
 };
 
 void write_course_file(const fs::path& path, const std::string& prefix,
@@ -57,7 +58,10 @@ void write_course_file(const fs::path& path, const std::string& prefix,
         write_dataset(file, (prefix + "_set_y").c_str(), H5T_STD_I64LE, H5T_NATIVE_INT64, o.y_dims,
                       y.data());
     }
-    if (o.variable_strings) {
+    if (o.integer_classes) {
+        const std::int64_t classes[] = {0, 1};
+        write_dataset(file, "list_classes", H5T_STD_I64LE, H5T_NATIVE_INT64, {2}, classes);
+    } else if (o.variable_strings) {
         const hid_t type = H5Tcopy(H5T_C_S1);
         H5Tset_size(type, H5T_VARIABLE);
         const char* names[] = {"non-cat", "cat"};
@@ -101,6 +105,8 @@ TEST_CASE("hdf5: reads the course's layout", "[runtime][hdf5]") {
     }
     write_course_file(dir / "test.h5", "test", {.y_dims = {1, 3}});  // [1, m] labels accepted
     CHECK(read_course_h5(dir / "test.h5", "test").labels == std::vector<int>{1, 0, 1});
+    write_course_file(dir / "happy.h5", "train", {.integer_classes = true});
+    CHECK(read_course_h5(dir / "happy.h5", "train").classes == std::vector<std::string>{"0", "1"});
 }
 
 TEST_CASE("hdf5: wrong files say what was found and what was expected", "[runtime][hdf5]") {
