@@ -72,6 +72,9 @@ void register_network(const char* name, const kiln::kernel_set& kernels) {
                                          const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
                                          const auto y = random_targets(n, kiln::model<Net>::output_size, 3);
                                          kiln::sgd opt(0.01f);
+                                         // warm-up, as bench/pytorch does: the first call
+                                         // pays for first-touch page faults of its buffers
+                                         m->compute_gradients(x, y, n);
                                          for (auto _ : state) {
                                              benchmark::DoNotOptimize(m->compute_gradients(x, y, n));
                                              opt.step(m->parameters(), m->gradients());
@@ -86,6 +89,7 @@ void register_network(const char* name, const kiln::kernel_set& kernels) {
                 [make, n](benchmark::State& state) {
                     auto m = make();
                     const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
+                    m->predict(x, n);  // warm-up
                     for (auto _ : state) benchmark::DoNotOptimize(m->predict(x, n));
                     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
                 })

@@ -61,6 +61,7 @@ void run(benchmark::State& state, entry fn, const conv_shape& c, bool backward, 
     else bufs = {x.raw_buffer(), W.raw_buffer(), dy.raw_buffer(), dW.raw_buffer(), db.raw_buffer()};
     std::vector<void*> args;
     for (halide_buffer_t*& p : bufs) args.push_back(p);
+    fn(args.data());  // warm-up: first-touch page faults of the scratch buffers
     for (auto _ : state) {
         const int err = fn(args.data());
         if (err != 0) {
