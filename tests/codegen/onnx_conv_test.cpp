@@ -513,24 +513,11 @@ std::vector<fs::path> case_dirs() {
 // Four different paddings through the op harness: the forward against loops, and the pad's
 // d_in (inside the first convolution's d_W) against finite differences.
 
-// y(f, i, j, s) = b(f) + sum W(f, c, kx, ky) x(c, i + kx, j + ky, s): valid, stride 1
+// a valid, stride-1 convolution through the harness's conv_ref
 tensor conv_valid_ref(const tensor& x, int C, int W, int H, const tensor& Wt, const tensor& b, int KH, int KW,
                       int n) {
-    const int F = static_cast<int>(b.size()), Wo = W - KW + 1, Ho = H - KH + 1;
-    tensor y(static_cast<std::size_t>(F * Wo * Ho * n));
-    for (int s = 0; s < n; ++s)
-        for (int j = 0; j < Ho; ++j)
-            for (int i = 0; i < Wo; ++i)
-                for (int f = 0; f < F; ++f) {
-                    double acc = b[static_cast<std::size_t>(f)];
-                    for (int ky = 0; ky < KH; ++ky)
-                        for (int kx = 0; kx < KW; ++kx)
-                            for (int c = 0; c < C; ++c)
-                                acc += Wt[static_cast<std::size_t>(f + F * (c + C * (kx + KW * ky)))] *
-                                       x[static_cast<std::size_t>(c + C * (i + kx + W * (j + ky + H * s)))];
-                    y[static_cast<std::size_t>(f + F * (i + Wo * (j + Ho * s)))] = acc;
-                }
-    return y;
+    int Wo = 0, Ho = 0;
+    return conv_ref(x, C, W, H, Wt, b, static_cast<int>(b.size()), KH, KW, 1, false, n, Wo, Ho);
 }
 
 // x (C, W, H) with `top` rows of zeros above, `bottom` below, `left` and `right` columns
