@@ -2,7 +2,7 @@
 """kiln vs PyTorch: the one benchmark report command.
 
     /usr/bin/python3 bench/compare.py --kiln-bench build/bench/kiln-bench \\
-        [--threads 1,2] [--filter REGEX] [--min-time S] [--out report.md]
+        [--threads 1,2] [--filter REGEX] [--min-time S] [--out report.md] [--channels-last]
 
 For each thread count T, one after the other (never concurrently: two thread pools on
 the same cores make both sides several times slower), it runs
@@ -59,6 +59,8 @@ def parse_args(argv):
     p.add_argument("--out", help="also write the markdown report to this file")
     p.add_argument("--python", default="/usr/bin/python3",
                    help="interpreter with Debian's python3-torch (default: %(default)s)")
+    p.add_argument("--channels-last", action="store_true",
+                   help="PyTorch's image networks in channels-last memory format (bench.py --channels-last)")
     args = p.parse_args(argv)
     try:
         args.threads = sorted({int(t) for t in args.threads.split(",") if t.strip()})
@@ -158,6 +160,8 @@ def run_pytorch(args, t):
     env.pop("OPENBLAS_L2_SIZE", None)
     cmd = [args.python, BENCH_PY, "--json", "--threads", str(t),
            "--min-time", str(args.min_time), "--filter", args.filter]
+    if args.channels_last:
+        cmd.append("--channels-last")
     return run_json(cmd, env, f"PyTorch, {t} thread(s)")
 
 
