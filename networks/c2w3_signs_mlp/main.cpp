@@ -5,10 +5,7 @@
 
 #include "fashion_mlp_kernels.hpp"
 #include "net.hpp"
-#include "networks/common/course_images.hpp"
-#include "networks/common/fashion_mnist.hpp"
-#include "networks/common/signs_digits.hpp"
-#include "runtime/cli.hpp"
+#include "networks/common/digits_or_fashion.hpp"
 #include "signs_mlp_kernels.hpp"
 
 namespace {
@@ -30,23 +27,13 @@ kiln::app_spec common_spec(const std::string& summary) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // --dataset picks the compiled network (the input shapes differ); the rest is run_app's.
-    kiln::networks::dataset_flag dataset = kiln::networks::take_dataset_flag(argc, argv, "digits");
-    if (dataset.name == "fashion-mnist") {
-        kiln::app_spec spec = common_spec("C2W3 softmax MLP, 784 -> 25 -> 12 -> 10 on Fashion-MNIST");
-        spec.fit.epochs = 10;
-        spec.fit.print_every = 1000;
-        spec.load = kiln::networks::fashion_mnist_data;
-        spec.sample_of = kiln::networks::fashion_mnist_sample;
-        using net = kiln::network_of<kiln::networks::fashion_mlp>;
-        return kiln::run_app<net>(dataset.argc(), dataset.argv(), kiln::generated::fashion_mlp::kernels, spec);
-    }
-    if (dataset.name != "digits") return kiln::networks::unknown_dataset(dataset.name, "digits or fashion-mnist");
-    kiln::app_spec spec = common_spec("C2W3 softmax MLP, 12288 -> 25 -> 12 -> 6 on digits 0-5 (SIGNS stand-in)");
-    spec.fit.epochs = 40;
-    spec.fit.print_every = 500;
-    spec.load = kiln::networks::signs_digits_data;
-    spec.sample_of = kiln::networks::course_image_sample;
-    using net = kiln::network_of<kiln::networks::signs_mlp>;
-    return kiln::run_app<net>(dataset.argc(), dataset.argv(), kiln::generated::signs_mlp::kernels, spec);
+    kiln::app_spec fashion = common_spec("C2W3 softmax MLP, 784 -> 25 -> 12 -> 10 on Fashion-MNIST");
+    fashion.fit.epochs = 10;
+    fashion.fit.print_every = 1000;
+    kiln::app_spec digits = common_spec("C2W3 softmax MLP, 12288 -> 25 -> 12 -> 6 on digits 0-5 (SIGNS stand-in)");
+    digits.fit.epochs = 40;
+    digits.fit.print_every = 500;
+    return kiln::networks::run_digits_or_fashion<kiln::network_of<kiln::networks::signs_mlp>,
+                                                 kiln::network_of<kiln::networks::fashion_mlp>>(
+        argc, argv, kiln::generated::signs_mlp::kernels, digits, kiln::generated::fashion_mlp::kernels, fashion);
 }
