@@ -103,7 +103,7 @@ inline void schedule_conv(const stage& s, int natural, int parallel_threshold) {
         // while that slice is in use: no large temporary, and the work is parallel.
         if (s.kernel_is_stage) {
             Func(s.kernel).compute_at(out, oo);
-        } else if (s.kernel.defined() && !getenv("NOPACK")) {
+        } else if (s.kernel.defined()) {
             // K's slice packed contiguously (a strided slice of a wide K streamed slower)
             Func packed = Func(s.kernel).in(acc);
             packed.compute_at(out, oo).bound_extent(packed.args()[0], ct.extent());
