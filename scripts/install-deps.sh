@@ -24,12 +24,15 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# data/digits.png (runtime/datasets/digits.hpp) comes from one file of opencv-doc's .deb; it is
-# fetched last, also when every package is already present.
+# data/digits.png (runtime/datasets/digits.hpp) comes from one file of opencv-doc's .deb, and
+# data/nsfwjs/mobilenet_v2/ (the real MobileNetV2) from npm package nsfwjs; both are fetched
+# last, also when every package is already present.
 fetch_digits() { "$(dirname "${BASH_SOURCE[0]}")/fetch-digits.sh"; }
+fetch_nsfwjs() { "$(dirname "${BASH_SOURCE[0]}")/fetch-nsfwjs.sh"; }
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   fetch_digits
+  fetch_nsfwjs
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
@@ -43,3 +46,4 @@ if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/k
 fi
 echo "install-deps: done"
 fetch_digits
+fetch_nsfwjs
