@@ -1,5 +1,5 @@
 # kiln_add_network(NAME HEADER <net.hpp> VARIABLE <qualified constexpr variable>
-#                  [SCHEDULES manual Mullapudi2016 ...])
+#                  [SCHEDULES manual Mullapudi2016 ...] [NO_GRADCHECK] [FORWARD_ONLY])
 #
 # Turns a declared network into AOT-compiled Halide libraries, with no generator code
 # written by hand: a three-line generator source is written from the network's name, and
@@ -8,10 +8,20 @@
 #   <NAME>_grad_f64                                       float64, for gradcheck
 # and an INTERFACE target <NAME>_kernels whose header <NAME>_kernels.hpp lists them for the
 # runtime (kiln::kernel_set). Link it and kiln_runtime into the model's binary.
+#   NO_GRADCHECK  no float64 build: for big networks (ResNet-50), where a naive float64
+#                 pipeline costs minutes of build time and gradcheck would take hours anyway
+#   FORWARD_ONLY  no training step either: a network that is only ever evaluated (a
+#                 reference model); implies NO_GRADCHECK
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(kiln_add_network NAME)
-  cmake_parse_arguments(ARG "" "HEADER;VARIABLE" "SCHEDULES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE" "SCHEDULES" ${ARGN})
+  if(ARG_FORWARD_ONLY)
+    set(ARG_NO_GRADCHECK ON)
+    set(stages forward)
+  else()
+    set(stages forward grad)
+  endif()
   if(NOT ARG_HEADER OR NOT ARG_VARIABLE)
     message(FATAL_ERROR "kiln_add_network(${NAME}): HEADER and VARIABLE are required")
   endif()
@@ -42,7 +52,7 @@ function(kiln_add_network NAME)
       set(extra AUTOSCHEDULER Halide::${schedule})
       set(min_batch 16)  # see kernel_variant::min_batch
     endif()
-    foreach(stage forward grad)
+    foreach(stage IN LISTS stages)
       set(lib ${NAME}_${stage}_${schedule})
       add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
                          TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
@@ -51,16 +61,26 @@ function(kiln_add_network NAME)
       list(APPEND libs ${lib})
       string(APPEND includes "#include \"${lib}.h\"\n")
     endforeach()
+    if(ARG_FORWARD_ONLY)
+      set(grad_fn "{}")
+    else()
+      set(grad_fn "{&${NAME}_grad_${schedule}_argv, &${NAME}_grad_${schedule}_metadata}")
+    endif()
     string(APPEND variants
-      "    {\"${schedule}\", \"host\", &${NAME}_forward_${schedule}_argv, &${NAME}_forward_${schedule}_metadata,\n"
-      "     &${NAME}_grad_${schedule}_argv, &${NAME}_grad_${schedule}_metadata, ${min_batch}},\n")
+      "    {\"${schedule}\", \"host\", {&${NAME}_forward_${schedule}_argv, &${NAME}_forward_${schedule}_metadata},\n"
+      "     ${grad_fn}, ${min_batch}},\n")
   endforeach()
-  set(lib ${NAME}_grad_f64)
-  add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
-                     TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
-                     PARAMS stage=grad elem=float64 schedule=naive)
-  list(APPEND libs ${lib})
-  string(APPEND includes "#include \"${lib}.h\"\n")
+  if(ARG_NO_GRADCHECK)
+    set(KILN_GRAD_F64 "{}")
+  else()
+    set(lib ${NAME}_grad_f64)
+    add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
+                       TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
+                       PARAMS stage=grad elem=float64 schedule=naive)
+    list(APPEND libs ${lib})
+    string(APPEND includes "#include \"${lib}.h\"\n")
+    set(KILN_GRAD_F64 "{&${lib}_argv, &${lib}_metadata}")
+  endif()
 
   set(KILN_KERNEL_INCLUDES "${includes}")
   set(KILN_KERNEL_VARIANTS "${variants}")

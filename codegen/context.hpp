@@ -41,6 +41,8 @@ enum class stage_kind {
                  // reduction, so the schedule can compute a register tile of it per tile of f
     transpose,   // t(a, b, ...) = g(b, a, ...): `partial` is g                          (conv2d's d_in)
     conv_dw,     // dW(o, i, kx, ky) = sum_{x, y, n} dy(o, x, y, n) in(i, .., .., n)    r: (x, y, n)
+    depthwise,   // element-wise over an image (c, x, y, n) with a short unrolled sum over a
+                 // window of its own channel (depthwise_conv2d's forward and d_in)
 };
 
 struct stage {

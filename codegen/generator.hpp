@@ -5,7 +5,8 @@
       stage     forward   (input0.., params..) -> prediction
                 grad      (input0.., labels, params.., l2, keep_prob, seed, step)
                               -> cost, d_<param>..  (for a parameter that is not trainable,
-                                 d_<param> is its value after the step: see lower.hpp)
+                                 d_<param> is its value after the step: see lower.hpp;
+                                 a frozen parameter has no d_<param>: dsl/frozen.hpp)
       elem      float32 | float64 (the gradcheck build)
       schedule  manual | naive; ignored when auto_schedule=true (Mullapudi2016 ...)
       batch_estimate  the N the autoschedulers plan for (default 64)
@@ -57,8 +58,9 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         if (grad) {
             cost_ = this->template add_output<Buffer>("cost", t, 0);
             for (const param_entry& e : Net::params)
-                d_params_.push_back(
-                    this->template add_output<Buffer>("d_" + argument_name(e), t, e.spec.rank));
+                d_params_.push_back(e.spec.frozen ? nullptr
+                                                  : this->template add_output<Buffer>("d_" + argument_name(e), t,
+                                                                                      e.spec.rank));
         } else {
             prediction_ = this->template add_output<Buffer>("prediction", t, Net::output_shape.rank + 1);
         }
@@ -94,6 +96,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             (*cost_)() = l.cost();
             cost_->set_estimates({});
             for (std::size_t i = 0; i < Net::params.size(); ++i) {
+                if (Net::params[i].spec.frozen) continue;
                 std::vector<Var> v = l.d_params[i].args();
                 (*d_params_[i])(v) = l.d_params[i](v);
                 l.stages.push_back({*d_params_[i], stage_kind::pointwise, RDom(), Net::params[i].spec.dims[0], 0});

@@ -12,9 +12,10 @@
     ENSURES   prediction: the output (the loss's fused activation);
               with labels: cost() the mean cost plus l2 / (2 N) sum W^2 over every weight,
               d_params[i] d cost / d params[i] - or, for a parameter that is not trainable
-              (batch norm's running averages), its value after this step.
-              Inference folds a batch_norm into the dense or conv2d layer before it when that
-              layer feeds nothing else: W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps).
+              (batch norm's running averages), its value after this step; undefined for a
+              frozen parameter (dsl/frozen.hpp), which has no gradient.
+              Inference folds a batch_norm into the dense, conv2d or depthwise_conv2d layer
+              before it when that layer feeds nothing else (training too, when both are frozen): W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps).
               An activation that is its input's only reader is marked as that stage's
               `consumer`, for the schedule to fuse (mark_fusions).
               Each node is computed once however many consumers it has; gradients from
@@ -23,6 +24,7 @@
     All Funcs are recorded in `stages` with their role, for codegen/schedule/.           */
 #include "codegen/context.hpp"
 #include "codegen/ops/all.hpp"
+#include "dsl/frozen.hpp"
 #include "dsl/network.hpp"
 
 namespace kiln::codegen {
@@ -38,16 +40,18 @@ struct lowered {
 // A dense or conv2d layer's (W, b) with the batch norm after it folded in (inference
 // only): W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps), the scale taken
 // along W's output dimension (dense W(f, o): 1; conv2d W(f, c, kx, ky): 0).
+// A layer without a bias (conv2d<..., false>, depthwise_conv2d) folds as if b = 0.
 inline std::vector<Func> fold_batch_norm(const std::string& name, const std::vector<Func>& layer,
-                                         const std::vector<Func>& bn, Halide::Type type, int out_dim,
-                                         int inner_extent, stage_list& stages) {
+                                         const std::vector<Func>& bn, double epsilon, Halide::Type type,
+                                         int out_dim, int inner_extent, stage_list& stages) {
     std::vector<Var> v = layer[0].args();
     Var o("o");
     Func scale(name + "_bn_scale"), W(name + "_W_folded"), b(name + "_b_folded");
-    const Expr eps = Halide::cast(type, Expr(batch_norm_t::epsilon));
+    const Expr eps = Halide::cast(type, Expr(epsilon));
     scale(o) = bn[0](o) / Halide::sqrt(bn[3](o) + eps);
     W(v) = layer[0](v) * scale(v[static_cast<std::size_t>(out_dim)]);
-    b(o) = (layer[1](o) - bn[2](o)) * scale(o) + bn[1](o);
+    const Expr bias = layer.size() > 1 ? Expr(layer[1](o)) : Halide::cast(type, 0);
+    b(o) = (bias - bn[2](o)) * scale(o) + bn[1](o);
     // computed once per call (small), not once per sample
     stages.push_back({W, stage_kind::pointwise, RDom(), inner_extent, 0});
     stages.push_back({b, stage_kind::pointwise, RDom(), 1, 0});
@@ -62,7 +66,7 @@ void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, co
     Expr penalty = Halide::cast(type, 0);
     for (std::size_t i = 0; i < Net::params.size(); ++i) {
         const param_entry& e = Net::params[i];
-        if (e.spec.init != param_init::weight || !e.spec.trainable) continue;
+        if (e.spec.init != param_init::weight || !e.spec.trainable || e.spec.frozen) continue;
         const std::string name = argument_name(e);
         std::vector<Var> v = out.d_params[i].args();
         std::vector<Halide::Range> ranges;
@@ -97,12 +101,14 @@ void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std:
                   const std::array<node_info, Count>& table) {
     for (std::size_t j = 0; j < Count; ++j) {
         const node_info& n = table[j];
-        const bool activation = same_cstr(n.kind, "relu") || same_cstr(n.kind, "leaky_relu") ||
-                                same_cstr(n.kind, "sigmoid") || same_cstr(n.kind, "tanh");
+        const bool activation = same_cstr(n.kind, "relu") || same_cstr(n.kind, "relu6") ||
+                                same_cstr(n.kind, "leaky_relu") || same_cstr(n.kind, "sigmoid") ||
+                                same_cstr(n.kind, "tanh");
         if (!activation || n.from[0] < 0 || consumers[static_cast<std::size_t>(n.from[0])] != 1) continue;
         const Func& produced = value[static_cast<std::size_t>(n.from[0])];
         for (stage& s : stages)
-            if (s.f.name() == produced.name() && (s.kind == stage_kind::conv || s.kind == stage_kind::pointwise))
+            if (s.f.name() == produced.name() &&
+                (s.kind == stage_kind::conv || s.kind == stage_kind::depthwise || s.kind == stage_kind::pointwise))
                 s.consumer = value[j];
     }
 }
@@ -120,7 +126,23 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
     for (const node_info& n : Net::node_table)
         for (int from : n.from)
             if (from >= 0) ++consumers[static_cast<std::size_t>(from)];
-    std::vector<bool> folded(count, false);  // batch norms folded into their dense layer
+    std::vector<bool> folded(count, false);  // batch norms folded into the layer before them
+    std::vector<std::vector<Func>> used_params(count);  // what each layer computed with
+    // Per node: frozen (dsl/frozen.hpp), and a batch norm's epsilon.
+    std::vector<bool> frozen(count, false);
+    std::vector<double> epsilon(count, 0);
+    {
+        std::size_t k = 0;
+        hana::for_each(Net::nodes, [&](auto t) {
+            using N = typename decltype(t)::type;
+            if constexpr (node_traits<N>::what == node_info::role::layer) {
+                using L = typename unfrozen<typename N::layer_type>::type;
+                frozen[k] = is_frozen_layer<typename N::layer_type>::value;
+                if constexpr (is_batch_norm<L>::value) epsilon[k] = L::epsilon;
+            }
+            ++k;
+        });
+    }
     std::vector<Func> value(count), grad(count);
     std::vector<Func> dense_flat(count);  // a node's value as (f, n), where that costs nothing
     std::vector<bool> has_upstream_params(count, false);
@@ -130,7 +152,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
         return op_ctx{std::string(Net::node_table[i].name.view()), type, in, Net::node_table[i].out,
                       batch, &out.stages, train, static_cast<int>(i), &saved};
     };
-    // The batch_norm node that only this node feeds, if any: it can fold into a dense layer.
+    // The batch_norm node that only this node feeds, if any: it can fold into the layer.
     auto sole_batch_norm_after = [&](std::size_t i) -> int {
         if (consumers[i] != 1) return -1;
         for (std::size_t j = i + 1; j < count; ++j)
@@ -186,22 +208,28 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
         } else if constexpr (node_traits<N>::what == node_info::role::layer) {
             using L = typename N::layer_type;
             const std::size_t from = static_cast<std::size_t>(info.from[0]);
-            has_upstream_params[i] = node_traits<N>::param_tensors > 0 || has_upstream_params[from];
-            const int bn = training ? -1 : sole_batch_norm_after(i);
+            has_upstream_params[i] = (node_traits<N>::param_tensors > 0 && !frozen[i]) || has_upstream_params[from];
+            // Inference folds every batch norm it can; training only a frozen one into a
+            // frozen layer (both compute their inference form).
+            int bn = training && !frozen[i] ? -1 : sole_batch_norm_after(i);
+            if (bn >= 0 && training && !frozen[static_cast<std::size_t>(bn)]) bn = -1;
+            const bool foldable = same_cstr(L::kind, "dense") || same_cstr(L::kind, "conv2d") ||
+                                  same_cstr(L::kind, "depthwise_conv2d");
             if (std::is_same_v<L, flatten_t> && dense_flat[from].defined()) {
                 value[i] = dense_flat[from];
             } else if (folded[i]) {
                 value[i] = value[from];
-            } else if ((same_cstr(L::kind, "dense") || same_cstr(L::kind, "conv2d")) && bn >= 0) {
+            } else if (foldable && bn >= 0) {
                 const bool dense = same_cstr(L::kind, "dense");
-                value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from],
-                                          fold_batch_norm(std::string(info.name.view()), params_of(i),
-                                                          params_of(static_cast<std::size_t>(bn)), type,
-                                                          dense ? 1 : 0, dense ? N::from::out[0] : N::out[0],
-                                                          out.stages));
+                used_params[i] = fold_batch_norm(std::string(info.name.view()), params_of(i),
+                                                 params_of(static_cast<std::size_t>(bn)),
+                                                 epsilon[static_cast<std::size_t>(bn)], type, dense ? 1 : 0,
+                                                 dense ? N::from::out[0] : N::out[0], out.stages);
+                value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from], used_params[i]);
                 folded[static_cast<std::size_t>(bn)] = true;
             } else {
-                value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from], params_of(i));
+                used_params[i] = params_of(i);
+                value[i] = op<L>::forward(ctx_for(i, N::from::out), value[from], used_params[i]);
             }
             if (std::is_same_v<L, flatten_t>) dense_flat[i] = value[i];
         } else {
@@ -228,9 +256,13 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             if constexpr (is_loss_layer<L>()) {
                 out.cost = op<L>::cost(c, value[from], labels);
                 accumulate(info.from[0], op<L>::d_logits(c, value[from], value[i], labels));
+            } else if (folded[i]) {
+                // a batch norm folded into the layer before it: that layer's backward used
+                // the folded weights, so the gradient passes straight through
+                if (grad[i].defined()) accumulate(info.from[0], grad[i]);
             } else {
                 if (!grad[i].defined()) return;
-                grads g = op<L>::backward(c, value[from], value[i], grad[i], params_of(i));
+                grads g = op<L>::backward(c, value[from], value[i], grad[i], used_params[i]);
                 accumulate(info.from[0], g.d_in);
                 const std::size_t p0 = first_param(i);
                 for (std::size_t k = 0; k < g.d_params.size(); ++k) out.d_params[p0 + k] = g.d_params[k];

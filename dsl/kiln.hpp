@@ -1,10 +1,12 @@
 #pragma once
 // Everything a network declaration needs: #include "dsl/kiln.hpp".
+#include "dsl/frozen.hpp"
 #include "dsl/graph.hpp"
 #include "dsl/layers/activations.hpp"
 #include "dsl/layers/batch_norm.hpp"
 #include "dsl/layers/conv2d.hpp"
 #include "dsl/layers/dense.hpp"
+#include "dsl/layers/depthwise_conv2d.hpp"
 #include "dsl/layers/dropout.hpp"
 #include "dsl/layers/flatten.hpp"
 #include "dsl/layers/global_avg_pool.hpp"

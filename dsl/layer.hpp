@@ -36,6 +36,8 @@ struct param_spec {
     int fan_in = 1, fan_out = 1;            // for Xavier / He scaling
     bool trainable = true;                  // false: state the training step recomputes
                                             // (batch norm's running averages), no gradient
+    bool frozen = false;                    // true: held fixed (dsl/frozen.hpp): no gradient
+                                            // buffer, no optimizer state, never written
     constexpr std::size_t size() const {
         std::size_t n = 1;
         for (int i = 0; i < rank; ++i) n *= static_cast<std::size_t>(dims[static_cast<std::size_t>(i)]);

@@ -144,9 +144,11 @@ struct network {
         [](std::size_t n, auto t) { return n + node_traits<typename decltype(t)::type>::param_tensors; });
 
   private:
+    // Table order is topological; arena offsets put the frozen parameters first, so that
+    // the trainable ones (and their gradients) are one contiguous tail of the arena.
     static constexpr std::array<param_entry, param_tensor_count> make_params() {
         std::array<param_entry, param_tensor_count> table{};
-        std::size_t i = 0, offset = 0;
+        std::size_t i = 0;
         int node = 0;
         hana::for_each(nodes, [&](auto t) {
             using N = typename decltype(t)::type;
@@ -155,13 +157,18 @@ struct network {
                     param_entry& e = table[i++];
                     e.node = node;
                     e.spec = spec;
-                    e.offset = offset;
                     e.name.append(node_table[static_cast<std::size_t>(node)].name).append(".").append(spec.role);
-                    offset += spec.size();
                 }
             }
             ++node;
         });
+        std::size_t offset = 0;
+        for (bool frozen : {true, false})
+            for (param_entry& e : table)
+                if (e.spec.frozen == frozen) {
+                    e.offset = offset;
+                    offset += e.spec.size();
+                }
         return table;
     }
 
@@ -178,6 +185,15 @@ struct network {
         for (const param_entry& e : params) n += e.spec.size();
         return n;
     }();
+
+    // Frozen parameters (dsl/frozen.hpp) fill the arena's first frozen_size elements; the
+    // gradient arena covers the rest: parameter e's gradient is at e.offset - frozen_size.
+    static constexpr std::size_t frozen_size = [] {
+        std::size_t n = 0;
+        for (const param_entry& e : params) n += e.spec.frozen ? e.spec.size() : 0;
+        return n;
+    }();
+    static constexpr std::size_t grad_size = param_size - frozen_size;
 
     static constexpr std::size_t input_count = count_inputs();
     static constexpr std::array<shape, input_count> input_shapes = [] {

@@ -33,7 +33,7 @@ class f64_evaluator {
   public:
     f64_evaluator(const kernel_set& k, std::span<const float> x, std::span<const float> y, std::size_t n,
                   const step_settings& s = {})
-        : kernels_(&k), n_(n), x_(x.begin(), x.end()), y_(y.begin(), y.end()), grads_(Net::param_size),
+        : kernels_(&k), n_(n), x_(x.begin(), x.end()), y_(y.begin(), y.end()), grads_(Net::grad_size),
           l2_(s.l2), keep_prob_(s.keep_prob), seed_(s.seed), step_(s.step) {}
 
     double cost(std::span<const double> params) { return run(params, false); }
@@ -64,7 +64,8 @@ class f64_evaluator {
         args.push_back(pipeline_arg::of_scalar("step", &step_));
         args.push_back({"cost", c.raw_buffer()});
         for (const param_entry& e : Net::params) {
-            views.push_back(make_view(grads_.data() + e.offset, param_dims(e)));
+            if (e.spec.frozen) continue;  // no gradient (dsl/frozen.hpp)
+            views.push_back(make_view(grads_.data() + (e.offset - Net::frozen_size), param_dims(e)));
             args.push_back({"d_" + argument_name(e), views.back().raw_buffer()});
         }
         call_pipeline(kernels_->network, kernels_->grad_f64, args);
@@ -87,20 +88,23 @@ gradcheck_result gradcheck(const model<Net>& m, std::span<const float> x, std::s
     f64_evaluator<Net> eval(m.kernels(), x, y, n, settings);
     std::vector<double> theta(m.parameters().begin(), m.parameters().end());
     eval.cost_and_gradient(theta);
-    std::vector<double> g(eval.gradient().begin(), eval.gradient().end());
+    // g is indexed like theta; frozen parameters (the arena's head) have no gradient.
+    std::vector<double> g(Net::frozen_size, 0.0);
+    g.insert(g.end(), eval.gradient().begin(), eval.gradient().end());
     if (plant != 0) g.at(planted) += plant;
 
     // Only trainable parameters have gradients (running averages are recomputed, not learned).
     gradcheck_result r;
-    for (const param_entry& e : Net::params) r.total += e.spec.trainable ? e.spec.size() : 0;
+    auto checked = [](const param_entry& e) { return e.spec.trainable && !e.spec.frozen; };
+    for (const param_entry& e : Net::params) r.total += checked(e) ? e.spec.size() : 0;
     if (r.total <= max_params) {
         for (const param_entry& e : Net::params)
-            if (e.spec.trainable)
+            if (checked(e))
                 for (std::size_t k = 0; k < e.spec.size(); ++k) r.indices.push_back(e.offset + k);
     } else {
         rng gen(seed);
         for (const param_entry& e : Net::params) {
-            if (!e.spec.trainable) continue;
+            if (!checked(e)) continue;
             const std::size_t share = std::max<std::size_t>(1, e.spec.size() * max_params / r.total);
             for (std::size_t k = 0; k < share; ++k) r.indices.push_back(e.offset + gen.below(e.spec.size()));
         }

@@ -1,11 +1,13 @@
 #pragma once
 /*  model<Net>: a declared network, its compiled pipelines and its parameters.
     WHAT IT REPRESENTS  one contiguous float arena laid out by Net::params (the compile-time
-                        table), a gradient arena of the same layout, and one kernel variant
-                        (schedule) of the network's AOT pipelines.
+                        table), a gradient arena for its trainable tail (frozen parameters,
+                        dsl/frozen.hpp, come first and have no gradient), and one kernel
+                        variant (schedule) of the network's AOT pipelines.
     REQUIRES  a single-input network for the dataset-level calls; x holds n samples of
               Net::input_shapes[0].size() floats, y n rows of the output size.
-    ENSURES   gradients(): d cost / d params after compute_gradients / train_step.
+    ENSURES   gradients(): d cost / d params after compute_gradients / train_step, for the
+              parameters past Net::frozen_size (trainable_parameters() is that span).
               save(): a safetensors file named and shaped from the table (PyTorch order:
               outermost first), written atomically. load(): checks every name, shape and
               dtype before anything is overwritten.                                       */
@@ -67,10 +69,11 @@ class model {
 
     explicit model(const kernel_set& kernels, std::string_view schedule = "manual")
         : kernels_(&kernels), variant_(&kernels.find(schedule)), params_(Net::param_size, 0.f),
-          grads_(Net::param_size, 0.f) {
+          grads_(Net::grad_size, 0.f) {
         for (const param_entry& e : Net::params) {
             param_views_.push_back(make_view(params_.data() + e.offset, param_dims(e)));
-            grad_views_.push_back(make_view(grads_.data() + e.offset, param_dims(e)));
+            if (!e.spec.frozen)
+                grad_views_.push_back(make_view(grads_.data() + (e.offset - Net::frozen_size), param_dims(e)));
         }
     }
     model(const model&) = delete;  // the views point into this object's arenas
@@ -79,6 +82,8 @@ class model {
     std::span<float> parameters() { return params_; }
     std::span<const float> parameters() const { return params_; }
     std::span<const float> gradients() const { return grads_; }
+    // The parameters that gradients() covers: all but the frozen head of the arena.
+    std::span<float> trainable_parameters() { return std::span<float>(params_).subspan(Net::frozen_size); }
     std::string_view schedule() const { return variant_->schedule; }
     const kernel_set& kernels() const { return *kernels_; }
 
@@ -104,8 +109,9 @@ class model {
         args.push_back(pipeline_arg::of_scalar("seed", &settings.seed));
         args.push_back(pipeline_arg::of_scalar("step", &settings.step));
         args.push_back({"cost", c.raw_buffer()});
-        for (std::size_t i = 0; i < Net::params.size(); ++i)
-            args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[i].raw_buffer()});
+        for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i)
+            if (!Net::params[i].spec.frozen)
+                args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g++].raw_buffer()});
         // An autoscheduled build cannot take a batch under its vector width; the maths of
         // every variant is the same, so such a batch (a last, short mini-batch) runs manual.
         const kernel_variant& v = n >= static_cast<std::size_t>(variant_->min_batch) ? *variant_ : kernels_->find("manual");
@@ -118,12 +124,12 @@ class model {
     float train_step(std::span<const float> x, std::span<const float> y, std::size_t n, Optimizer& opt,
                      const step_settings& settings = {}) {
         const float cost = compute_gradients(x, y, n, settings);
-        opt.step(params_, grads_);
+        opt.step(trainable_parameters(), grads_);
         // Running averages are recomputed by the step, not learned: take them as they are.
         for (const param_entry& e : Net::params)
-            if (!e.spec.trainable)
-                std::copy_n(grads_.begin() + static_cast<std::ptrdiff_t>(e.offset), e.spec.size(),
-                            params_.begin() + static_cast<std::ptrdiff_t>(e.offset));
+            if (!e.spec.trainable && !e.spec.frozen)
+                std::copy_n(grads_.begin() + static_cast<std::ptrdiff_t>(e.offset - Net::frozen_size),
+                            e.spec.size(), params_.begin() + static_cast<std::ptrdiff_t>(e.offset));
         return cost;
     }
 

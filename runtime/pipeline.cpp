@@ -78,6 +78,10 @@ void use_caching_allocator() {
 void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipeline_arg> args) {
     install_halide_error_handler();
     use_caching_allocator();
+    if (fn.call == nullptr || fn.metadata == nullptr)
+        throw error(std::string(what) + ": this pipeline was not built (kiln_add_network's FORWARD_ONLY or "
+                    "NO_GRADCHECK left it out): the network is built for inference only, or without its "
+                    "float64 gradient check");
     const halide_filter_metadata_t* meta = fn.metadata();
     if (meta->num_arguments != static_cast<int>(args.size()))
         throw error(std::string(what) + ": the compiled pipeline '" + meta->name + "' takes " +

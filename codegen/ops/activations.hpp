@@ -30,6 +30,12 @@ struct relu_rule {
     static Expr fwd(const op_ctx& c, Expr x) { return Halide::max(x, c.k(0)); }
     static Expr bwd(const op_ctx& c, Expr y, Expr dy) { return Halide::select(y > c.k(0), dy, c.k(0)); }
 };
+struct relu6_rule {
+    static Expr fwd(const op_ctx& c, Expr x) { return Halide::clamp(x, c.k(0), c.k(6)); }
+    static Expr bwd(const op_ctx& c, Expr y, Expr dy) {
+        return Halide::select(y > c.k(0) && y < c.k(6), dy, c.k(0));
+    }
+};
 struct sigmoid_rule {
     static Expr fwd(const op_ctx& c, Expr x) { return c.k(1) / (c.k(1) + Halide::exp(-x)); }
     static Expr bwd(const op_ctx& c, Expr y, Expr dy) { return dy * y * (c.k(1) - y); }
@@ -47,6 +53,7 @@ struct leaky_relu_rule {
 };
 
 template <> struct op<relu_t> : pointwise_op<relu_rule> {};
+template <> struct op<relu6_t> : pointwise_op<relu6_rule> {};
 template <> struct op<sigmoid_t> : pointwise_op<sigmoid_rule> {};
 template <> struct op<tanh_t> : pointwise_op<tanh_rule> {};
 template <int S> struct op<leaky_relu_t<S>> : pointwise_op<leaky_relu_rule<S>> {};

@@ -6,8 +6,8 @@
 
 namespace kiln::codegen {
 
-template <>
-struct op<batch_norm_t> {
+template <double Eps, double Momentum>
+struct op<batch_norm_t<Eps, Momentum>> {
     // The M positions of one channel: (x, y, n) for images, (t, n) for sequences, (n).
     static RDom positions(const op_ctx& c, const std::string& role) {
         std::vector<Halide::Range> ranges;
@@ -56,7 +56,7 @@ struct op<batch_norm_t> {
             mean(ch) = running_mean(ch);
             var(ch) = running_var(ch);
         }
-        rstd(ch) = c.k(1) / Halide::sqrt(var(ch) + c.k(batch_norm_t::epsilon));
+        rstd(ch) = c.k(1) / Halide::sqrt(var(ch) + c.k(Eps));
         c.mark(mean, stage_kind::pointwise, RDom(), c.in[0]);
         c.mark(var, stage_kind::pointwise, RDom(), c.in[0]);
         c.mark(rstd, stage_kind::pointwise, RDom(), c.in[0]);
@@ -82,7 +82,7 @@ struct op<batch_norm_t> {
         c.mark(dx, stage_kind::pointwise, RDom(), c.in[0]);
         // Not gradients: the running averages this step leaves behind.
         Var ch("c");
-        const Expr keep = c.k(batch_norm_t::momentum), take = c.k(1 - batch_norm_t::momentum);
+        const Expr keep = c.k(Momentum), take = c.k(1 - Momentum);
         Func new_mean = c.func("new_running_mean"), new_var = c.func("new_running_var");
         new_mean(ch) = keep * running_mean(ch) + take * mean(ch);
         new_var(ch) = keep * running_var(ch) + take * var(ch);

@@ -15,9 +15,9 @@
 
 namespace kiln::codegen {
 
-template <int F, int KH, int KW, int S, padding P>
-struct op<conv2d_t<F, KH, KW, S, P>> {
-    using L = conv2d_t<F, KH, KW, S, P>;
+template <int F, int KH, int KW, int S, padding P, bool Bias>
+struct op<conv2d_t<F, KH, KW, S, P, Bias>> {
+    using L = conv2d_t<F, KH, KW, S, P, Bias>;
 
     static bool has_padding(const op_ctx& c) {
         const int W = c.in[1], H = c.in[2], Wo = c.out[1], Ho = c.out[2];
@@ -38,14 +38,15 @@ struct op<conv2d_t<F, KH, KW, S, P>> {
     }
 
     // y(f, ox, oy, n) = b(f) + sum_{c, kx, ky} W(f, c, kx, ky) xp(c, S ox + kx - px, S oy + ky - py, n)
+    // p = {W} without a bias, {W, b} with one, or the {W', b'} of a batch norm folded in.
     static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
-        const Func &Wt = p[0], &b = p[1];
+        const Func& Wt = p[0];
         const int px = L::pad_before(c.in[1], KW), py = L::pad_before(c.in[2], KH);
         Func xp = padded(c, x);
         Var f("f"), ox("x"), oy("y"), n("n");
         RDom r(0, c.in[0], 0, KW, 0, KH, c.name + "_r_ck");
         Func acc = c.func("acc"), y = c.func("fwd");
-        acc(f, ox, oy, n) = b(f);
+        acc(f, ox, oy, n) = p.size() > 1 ? Expr(p[1](f)) : c.k(0);
         acc(f, ox, oy, n) += Wt(f, r.x, r.y, r.z) * xp(r.x, S * ox + r.y - px, S * oy + r.z - py, n);
         y(f, ox, oy, n) = acc(f, ox, oy, n);
         c.mark_conv(stage_kind::conv, y, acc, r, xp.name() == x.name() ? Func() : xp, F, c.in[0] * KW * KH, c.out[1], c.out[2]);
@@ -67,10 +68,14 @@ struct op<conv2d_t<F, KH, KW, S, P>> {
         dW(f, ch, kx, ky) += dy(f, ro.x, ro.y, ro.z) * xp(ch, S * ro.x + kx - px, S * ro.y + ky - py, ro.z);
         c.mark_conv(stage_kind::conv_dw, dW, Func(), ro, xp.name() == x.name() ? Func() : xp, F, C, Wo, Ho);
         c.stages->back().kernel_width = KW;
-        Func db = c.func("d_b");
-        db(f) = c.k(0);
-        db(f) += dy(f, ro.x, ro.y, ro.z);
-        c.mark(db, stage_kind::batch_sum, ro, F, 0);
+        std::vector<Func> d_params{dW};
+        if constexpr (Bias) {
+            Func db = c.func("d_b");
+            db(f) = c.k(0);
+            db(f) += dy(f, ro.x, ro.y, ro.z);
+            c.mark(db, stage_kind::batch_sum, ro, F, 0);
+            d_params.push_back(db);
+        }
 
         // dx(c, i, j, n) = sum_{f, kx, ky} W(f, c, kx, ky) dy(f, ox, oy, n) over S ox + kx - px = i,
         // S oy + ky - py = j: a stride-1 convolution of dy with S - 1 zeros stuffed between
@@ -91,7 +96,7 @@ struct op<conv2d_t<F, KH, KW, S, P>> {
         c.mark_conv(stage_kind::conv, dx, acc, rk, stuffed, C, F * KW * KH, W, H);
         c.stages->back().kernel = Wtr;
         c.stages->back().kernel_is_stage = true;
-        return {dx, {dW, db}};
+        return {dx, d_params};
     }
 };
 

@@ -40,6 +40,17 @@ inline int vector_width(int natural, int extent) {
       stage has enough work to pay for waking the thread pool (~2 us here).
     - matmul with a long reduction (F >= 64): vector lanes and register tiles, see
       schedule/matmul.hpp.                                                              */
+// An image stage whose every output is a short sum over a window of its own channel
+// (depthwise_conv2d): vectors over channels, rows of all samples in parallel.
+inline void schedule_depthwise(Func f, int channels, int natural) {
+    std::vector<Var> v = f.args();
+    f.compute_root();
+    const int w = vector_width(natural, channels);
+    if (w > 1) f.vectorize(v[0], w, Halide::TailStrategy::GuardWithIf);
+    Var yn("yn");
+    f.fuse(v[2], v[3], yn).parallel(yn);
+}
+
 inline void schedule_manual(const stage_list& stages, const Halide::Target& target) {
     using Halide::TailStrategy;
     constexpr int parallel_threshold = 4096;  // elements of work per sample before going parallel
@@ -48,11 +59,23 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
     std::set<std::string> scheduled_by_producer;
     for (const stage& s : stages)
         if (s.consumer.defined() && s.kind == stage_kind::conv) scheduled_by_producer.insert(s.consumer.name());
+    // A depthwise stage is computed inside its consumer instead (the activation after it).
+    std::set<std::string> inlined_depthwise;
+    for (const stage& s : stages)
+        if (s.consumer.defined() && s.kind == stage_kind::depthwise) inlined_depthwise.insert(s.consumer.name());
     for (const stage& s : stages) {
         Func f = s.f;
         if (scheduled_by_producer.count(f.name())) continue;
         if (s.consumer.defined() && s.kind == stage_kind::pointwise) {
             f.compute_inline();
+            continue;
+        }
+        if (s.kind == stage_kind::depthwise || inlined_depthwise.count(f.name())) {
+            if (s.consumer.defined()) {
+                f.compute_inline();
+                continue;
+            }
+            schedule_depthwise(f, s.inner_extent, target.natural_vector_size(f.output_types()[0]));
             continue;
         }
         const int natural = target.natural_vector_size(f.output_types()[0]);
@@ -140,6 +163,7 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         }
         case stage_kind::conv: schedule_conv(s, natural, parallel_threshold); break;
         case stage_kind::conv_dw: schedule_conv_dw(s, natural, parallel_threshold); break;
+        case stage_kind::depthwise: break;  // scheduled above
         case stage_kind::transpose: schedule_transpose(s, natural); break;
         case stage_kind::feature_sum:
         case stage_kind::scalar_sum:

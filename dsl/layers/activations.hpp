@@ -1,9 +1,10 @@
 #pragma once
-/*  Element-wise activations: relu, leaky_relu<Slope1000>, sigmoid, tanh_, softmax.
+/*  Element-wise activations: relu, relu6 (MobileNet: min(max(x, 0), 6)), leaky_relu<Slope1000>,
+    sigmoid, tanh_, softmax.
     REQUIRES  nothing for the point-wise ones; softmax: features (rank 1)
     SHAPE     unchanged
     PARAMS    none
-    GRADIENT  relu: dy * (y > 0);  leaky: dy * (y > 0 ? 1 : a);  sigmoid: dy * y (1 - y);
+    GRADIENT  relu: dy * (y > 0);  relu6: dy * (0 < y < 6);  leaky: dy * (y > 0 ? 1 : a);  sigmoid: dy * y (1 - y);
               tanh: dy * (1 - y^2);  softmax: y * (dy - sum_f dy y)
     leaky_relu's slope is given in thousandths (leaky_relu<10> is a = 0.01): C++20 allows
     float template arguments, but an integer keeps the layer's name exact in messages.     */
@@ -21,6 +22,10 @@ struct pointwise_layer {
 struct relu_t : pointwise_layer<relu_t> {
     static constexpr const char* kind = "relu";
     static constexpr fixed_string<> name() { return cat("relu"); }
+};
+struct relu6_t : pointwise_layer<relu6_t> {
+    static constexpr const char* kind = "relu6";
+    static constexpr fixed_string<> name() { return cat("relu6"); }
 };
 struct sigmoid_t : pointwise_layer<sigmoid_t> {
     static constexpr const char* kind = "sigmoid";
@@ -51,6 +56,7 @@ struct softmax_t {
 };
 
 inline constexpr relu_t relu{};
+inline constexpr relu6_t relu6{};
 inline constexpr sigmoid_t sigmoid{};
 inline constexpr tanh_t tanh_{};  // trailing _ : std::tanh is everywhere
 template <int SlopeThousandths = 10>

@@ -1,12 +1,13 @@
 #pragma once
-/*  conv2d<Filters, KH, KW, Stride = 1, Padding = valid>: 2-D convolution with bias (C4W1).
+/*  conv2d<Filters, KH, KW, Stride = 1, Padding = valid, Bias = true>: 2-D convolution (C4W1);
+    Bias = false drops b, as Keras' use_bias=False (MobileNetV2, convolutions before a batch norm).
     REQUIRES  Filters, KH, KW, Stride > 0; input an image (C, W, H); with valid padding the
               image must be at least KH x KW
     SHAPE     (C, W, H) -> (Filters, W', H');  valid: W' = (W - KW) / Stride + 1;
               same: W' = ceil(W / Stride), padded as TensorFlow does (the extra column of an
               odd total padding goes after)
     PARAMS    W (Filters, C, KW, KH) weight-init, Halide order: Keras' kernel [KH, KW, C, F];
-              b (Filters) zeros
+              b (Filters) zeros, when Bias
     GRADIENT  dW(f, c, kx, ky) = sum_{x, y, n} dy(f, x, y, n) xp(c, s x + kx, s y + ky, n);
               db(f) = sum dy;  dx(c, i, j, n) = sum_{f, kx, ky} W(f, c, kx, ky) dy(f, x, y, n)
               over the (x, y) with s x + kx - pad_x = i, s y + ky - pad_y = j            */
@@ -16,15 +17,17 @@ namespace kiln {
 
 enum class padding { valid, same };
 
-template <int Filters, int KH, int KW, int Stride = 1, padding Pad = padding::valid>
+template <int Filters, int KH, int KW, int Stride = 1, padding Pad = padding::valid, bool Bias = true>
 struct conv2d_t {
     static_assert(Filters > 0 && KH > 0 && KW > 0, "conv2d<F, KH, KW>: filters and kernel sizes must be positive");
     static_assert(Stride > 0, "conv2d<F, KH, KW, Stride>: the stride must be positive");
     static constexpr const char* kind = "conv2d";
     static constexpr int filters = Filters, kh = KH, kw = KW, stride = Stride;
     static constexpr padding pad_mode = Pad;
+    static constexpr bool bias = Bias;
     static constexpr fixed_string<> name() {
-        return cat("conv2d<", Filters, ", ", KH, ", ", KW, ", ", Stride, Pad == padding::same ? ", same>" : ">");
+        return cat("conv2d<", Filters, ", ", KH, ", ", KW, ", ", Stride, Pad == padding::same ? ", same" : "",
+                   Bias ? ">" : ", no bias>");
     }
     // Output extent and padding before, along one axis of input extent `in`.
     static constexpr int out_extent(int in, int k) {
@@ -44,14 +47,15 @@ struct conv2d_t {
                               " without padding; use padding::same or zero_pad2d"));
         return accept(make_image(out_extent(in[2], KH), out_extent(in[1], KW), Filters));
     }
-    static constexpr std::array<param_spec, 2> params(shape in) {
+    static constexpr std::array<param_spec, Bias ? 2 : 1> params(shape in) {
         const int fan_in = in[0] * KH * KW;
-        return {{{"W", 4, {Filters, in[0], KW, KH}, param_init::weight, fan_in, Filters * KH * KW},
-                 {"b", 1, {Filters, 1, 1, 1}, param_init::zeros, fan_in, Filters}}};
+        const param_spec W{"W", 4, {Filters, in[0], KW, KH}, param_init::weight, fan_in, Filters * KH * KW};
+        if constexpr (Bias) return {{W, {"b", 1, {Filters, 1, 1, 1}, param_init::zeros, fan_in, Filters}}};
+        else return {{W}};
     }
 };
 
-template <int Filters, int KH, int KW, int Stride = 1, padding Pad = padding::valid>
-inline constexpr conv2d_t<Filters, KH, KW, Stride, Pad> conv2d{};
+template <int Filters, int KH, int KW, int Stride = 1, padding Pad = padding::valid, bool Bias = true>
+inline constexpr conv2d_t<Filters, KH, KW, Stride, Pad, Bias> conv2d{};
 
 }  // namespace kiln

@@ -225,7 +225,7 @@ void check_onnx_inference(const std::string& name) {
     REQUIRE(c->number("training_mode", 0) == 0);
     const double eps = c->number("epsilon", 1e-5);
     batch b = onnx_batch(*c);
-    for (double& v : b.param("batch_norm1.running_var")) v += eps - batch_norm_t::epsilon;
+    for (double& v : b.param("batch_norm1.running_var")) v += eps - batch_norm_t<>::epsilon;
     const tensor want = nchw_to_kiln(c->data_sets[0].output(c->node_outputs[0]));
     for (auto [type, s] : {std::pair{Halide::Float(64), sched::naive}, std::pair{Halide::Float(32), sched::manual}}) {
         INFO(name << ", " << type << ", schedule " << sched_name(s) << ", ONNX epsilon " << eps);
@@ -240,7 +240,7 @@ void check_onnx_training(const std::string& name) {
     REQUIRE(c->number("training_mode", 0) == 1);
     REQUIRE(c->node_outputs.size() == 3);  // Y, running_mean, running_var
     INFO("kiln's momentum is compiled in as 0.9");
-    REQUIRE(c->number("momentum", 0.9) == batch_norm_t::momentum);
+    REQUIRE(c->number("momentum", 0.9) == batch_norm_t<>::momentum);
     const double eps = c->number("epsilon", 1e-5);
     const onnx_data_set& d = c->data_sets[0];
     const batch b = onnx_batch(*c);
@@ -266,7 +266,7 @@ void check_onnx_training(const std::string& name) {
     for (std::size_t i = 0; i < want_y.size(); ++i) {
         const std::size_t k = i % onnx_c;
         const double v = st.population_var[k];
-        want_y[i] = beta[k] + (want_y[i] - beta[k]) * std::sqrt(v + eps) / std::sqrt(v + batch_norm_t::epsilon);
+        want_y[i] = beta[k] + (want_y[i] - beta[k]) * std::sqrt(v + eps) / std::sqrt(v + batch_norm_t<>::epsilon);
     }
     std::size_t i_mean = 0, i_var = 0;
     for (std::size_t i = 0; i < b.names.size(); ++i) {

@@ -241,6 +241,10 @@ class jit_network {
         l.stages.push_back({pred, codegen::stage_kind::pointwise, RDom(), Net::output_shape[0], 0});
         std::vector<Func> outs{cost, pred};
         for (std::size_t i = 0; grads && i < Net::params.size(); ++i) {
+            if (Net::params[i].spec.frozen) {  // dsl/frozen.hpp: no gradient at all
+                REQUIRE_FALSE(l.d_params[i].defined());
+                continue;
+            }
             REQUIRE(l.d_params[i].defined());
             Func d("d_out" + std::to_string(i));
             std::vector<Var> dv = l.d_params[i].args();
@@ -275,7 +279,7 @@ class jit_network {
         outs_.push_back(make_buffer(type_, {}));
         outs_.push_back(make_buffer(type_, {Net::output_shape[0], b.n}));
         for (const param_entry& e : Net::params)
-            if (grads_) outs_.push_back(make_buffer(type_, std::vector<int>(e.spec.dims.begin(), e.spec.dims.begin() + e.spec.rank)));
+            if (grads_ && !e.spec.frozen) outs_.push_back(make_buffer(type_, std::vector<int>(e.spec.dims.begin(), e.spec.dims.begin() + e.spec.rank)));
     }
 
     // Writes one parameter entry in the bound buffer (no recompile, no rebind).
@@ -291,7 +295,9 @@ class jit_network {
         outputs o;
         o.cost = get(outs_[0], 0);
         o.prediction = read(outs_[1]);
-        for (std::size_t i = 2; i < outs_.size(); ++i) o.d_params.push_back(read(outs_[i]));
+        // one entry per parameter, in table order; a frozen one's stays empty
+        for (std::size_t i = 0, k = 2; grads_ && i < Net::params.size(); ++i)
+            o.d_params.push_back(Net::params[i].spec.frozen ? tensor{} : read(outs_[k++]));
         return o;
     }
 
@@ -380,7 +386,7 @@ void check_op() {
             // (b) every parameter's gradient against centred differences of the compiled cost
             //     (running averages are not trained: their outputs are new values, see below)
             for (std::size_t i = 0; i < Net::params.size(); ++i) {
-                if (!Net::params[i].spec.trainable) continue;
+                if (!Net::params[i].spec.trainable || Net::params[i].spec.frozen) continue;
                 for (std::size_t j = 0; j < b.p[i].size(); ++j) {
                     const double v = b.p[i][j];
                     auto cost_at = [&](double at) {

@@ -112,7 +112,7 @@ TEST_CASE("batch norm keeps its running averages in the table, untrained", "[dsl
     STATIC_REQUIRE(bn_net::params[5].spec.init == param_init::ones);  // running_var starts at 1
     STATIC_REQUIRE(bn_net::node_table[4].out == make_features(5));    // dropout keeps the shape
     // per channel on images
-    STATIC_REQUIRE(batch_norm_t::params(make_image(8, 8, 16))[0].dims[0] == 16);
+    STATIC_REQUIRE(batch_norm_t<>::params(make_image(8, 8, 16))[0].dims[0] == 16);
 }
 
 TEST_CASE("conv2d's output shape follows valid and same padding", "[dsl][conv]") {
