@@ -10,11 +10,18 @@
                epoch, training accuracy, samples/s and time left. The history (what --plot
                draws) takes the cost every record_every iterations, by default ten times
                as often as it is printed.
+    AUGMENT    when opt.augment is set, each step trains on a copy of its batch (one reusable
+               buffer) that augment(copy, batch size, seed) altered in place, with seed a mix
+               of (opt.seed, step); e.g. kiln::augmenter(geometry, augmentation) from
+               runtime/augment.hpp. The printed training accuracy stays on the un-augmented set.
     ERRORS     a cost that is NaN or infinite stops training with the iteration and a hint.  */
 #include <chrono>
 #include <memory>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +45,8 @@ struct fit_options {
     float keep_prob = 1;  // C2W1 dropout (needs dropout layers in the network)
     std::string optimizer = "sgd";  // C2W2: sgd, momentum, rmsprop, adam (make_optimizer)
     std::string lr_decay = "constant";  // C2W2: constant, exponential:R, interval:R:T (per epoch)
+    // C4W2A2 data augmentation (see AUGMENT); empty: train on the batches as drawn.
+    std::function<void(std::span<float> x, std::size_t n, std::uint64_t seed)> augment;
 };
 
 struct fit_history {
@@ -64,6 +73,7 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
     fit_history h;
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
+    std::vector<float> augmented;  // the batch copy opt.augment alters
     std::size_t step = 0;
     for (std::size_t epoch = 0; step < total; ++epoch) {
         // Batch gradient descent takes the set as it is: the order does not change the step.
@@ -71,7 +81,12 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
         mini_batches batches(train, whole ? n : batch, opt.seed + epoch);
         method->set_learning_rate(decay.at(epoch));
         for (std::size_t b = 0; b < batches.count() && step < total; ++b) {
-            const batch_view bv = whole ? batch_view{train.x, train.y, n} : batches[b];
+            batch_view bv = whole ? batch_view{train.x, train.y, n} : batches[b];
+            if (opt.augment) {
+                augmented.assign(bv.x.begin(), bv.x.end());
+                opt.augment(augmented, bv.size, opt.seed ^ (0x9E3779B97F4A7C15ull * (step + 1)));
+                bv.x = augmented;
+            }
             const step_settings settings{opt.l2, opt.keep_prob, static_cast<std::uint32_t>(opt.seed),
                                          static_cast<std::uint32_t>(step)};
             const float cost = m.train_step(bv.x, bv.y, bv.size, *method, settings);

@@ -14,7 +14,11 @@ fs::path default_lfw_path() {
     return "/usr/lib/python3/dist-packages/skimage/data/lfw_subset.npy";
 }
 
-dataset load_lfw_faces(const fs::path& npy) {
+dataset load_lfw_faces(const fs::path& npy) { return load_lfw_faces_sized(64, npy); }
+
+dataset load_lfw_faces_sized(int side, const fs::path& npy) {
+    if (side <= 0)
+        throw error("load_lfw_faces_sized: expected a positive image side; found " + std::to_string(side));
     std::error_code ec;
     if (!fs::exists(npy, ec))
         throw error("'" + npy.string() +
@@ -27,8 +31,8 @@ dataset load_lfw_faces(const fs::path& npy) {
                     std::to_string(raw.shape.size()) + " dimensions");
     const std::size_t n = raw.shape[0];
     const int h = static_cast<int>(raw.shape[1]), w = static_cast<int>(raw.shape[2]);
-    constexpr int side = 64, channels = 3;
-    const std::size_t features = std::size_t{side} * side * channels;
+    constexpr int channels = 3;
+    const std::size_t features = static_cast<std::size_t>(side) * static_cast<std::size_t>(side) * channels;
 
     dataset out;
     out.features = features;
