@@ -1,7 +1,7 @@
-// ONNX conformance of kiln's CNN layers (conv2d, max_pool2d, avg_pool2d, global_avg_pool,
-// zero_pad2d): kiln's float32 forward, JIT-compiled with the manual schedule, against the
-// expected outputs of ONNX's Conv, MaxPool, AveragePool, GlobalAveragePool and Pad cases in
-// Debian's libonnx-testdata (suites node/, written by ONNX's numpy reference, and
+// ONNX conformance of kiln's CNN layers (conv2d, depthwise_conv2d, max_pool2d, avg_pool2d,
+// global_avg_pool, zero_pad2d): kiln's float32 forward, JIT-compiled with the manual schedule,
+// against the expected outputs of ONNX's Conv, MaxPool, AveragePool, GlobalAveragePool and Pad
+// cases in Debian's libonnx-testdata (suites node/, written by ONNX's numpy reference, and
 // pytorch-converted/, pytorch-operator/, written by PyTorch).
 //   Selection  express() reads each case's attributes from its model.onnx (kernel_shape,
 //              strides, pads, auto_pad, ceil_mode, count_include_pad, dilations, group; Pad's
@@ -13,6 +13,12 @@
 //              the reason express() gives, and every row names a case on disk: a new data
 //              release cannot be skipped silently.
 //   Layout     ONNX's NCHW becomes kiln's (c, x, y, n); OIHW weights kiln's (F, C, KW, KH).
+//   Groups     Conv with group = C_in = C_out (weight [C, 1, KH, KW]) runs kiln's real
+//              depthwise_conv2d, its weight as W (C, KW, KH). Any other group > 1 (groups of
+//              several channels, or a depth multiplier C_out = m C_in) runs a dense conv2d on
+//              the block-diagonal expansion of ONNX's [C_out, C_in / group, KH, KW] weight
+//              (zeros between groups): the same function, but those cases check kiln's conv2d
+//              on a block-diagonal weight, not a grouped kernel; kiln has no grouped layer.
 #include "op_harness.hpp"
 
 #include <array>
@@ -31,15 +37,19 @@ namespace {
 namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------- kiln's side of a case
-enum class layer_op { conv, max_pool, avg_pool, global_avg_pool, zero_pad };
+enum class layer_op { conv, depthwise, max_pool, avg_pool, global_avg_pool, zero_pad };
 
 // The kiln layers of one case: zero_pad2d<top, bottom, left, right> when any of those is > 0,
 // then the op (for layer_op::zero_pad, the zero_pad2d alone). Pools are square: kh == kw.
+// groups: ONNX's Conv group for layer_op::conv; > 1 runs conv2d on the block-diagonal weight.
+// bias: depthwise_conv2d's Bias (ONNX's B given); conv2d always has its b (zeros without B).
 struct recipe {
     layer_op op = layer_op::zero_pad;
     int filters = 0, kh = 1, kw = 1, stride = 1;
     padding pad = padding::valid;
     int top = 0, bottom = 0, left = 0, right = 0;
+    int groups = 1;
+    bool bias = true;
     constexpr bool zero_padded() const { return top > 0 || bottom > 0 || left > 0 || right > 0; }
     bool operator==(const recipe&) const = default;
 };
@@ -49,6 +59,14 @@ struct pads4 {
 
 constexpr recipe conv(int filters, int kh, int kw, int stride, padding p = padding::valid, pads4 z = {}) {
     return {layer_op::conv, filters, kh, kw, stride, p, z.top, z.bottom, z.left, z.right};
+}
+// ONNX's Conv with group > 1 that is not depthwise: conv2d on the block-diagonal weight
+constexpr recipe grouped_conv(int groups, int filters, int kh, int kw, int stride, padding p = padding::valid,
+                              pads4 z = {}) {
+    return {layer_op::conv, filters, kh, kw, stride, p, z.top, z.bottom, z.left, z.right, groups};
+}
+constexpr recipe depthwise(int kh, int kw, int stride, bool bias, padding p = padding::valid, pads4 z = {}) {
+    return {layer_op::depthwise, 0, kh, kw, stride, p, z.top, z.bottom, z.left, z.right, 1, bias};
 }
 constexpr recipe max_pool(int k, int stride, padding p = padding::valid) {
     return {layer_op::max_pool, 0, k, k, stride, p};
@@ -69,7 +87,7 @@ struct expressed {
 };
 
 std::string describe(const expressed& e) {
-    static const char* ops[] = {"conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool", "zero_pad2d"};
+    static const char* ops[] = {"conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool", "zero_pad2d"};
     std::ostringstream s;
     s << "image<" << e.h << ", " << e.w << ", " << e.c << "> >> ";
     if (e.r.zero_padded())
@@ -80,14 +98,19 @@ std::string describe(const expressed& e) {
     if (e.r.op == layer_op::global_avg_pool) return s.str();
     s << "<";
     if (e.r.op == layer_op::conv) s << e.r.filters << ", " << e.r.kh << ", " << e.r.kw;
+    else if (e.r.op == layer_op::depthwise) s << e.r.kh << ", " << e.r.kw;
     else s << e.r.kh;
-    s << ", " << e.r.stride << (e.r.pad == padding::same ? ", same>" : ">");
+    s << ", " << e.r.stride << (e.r.pad == padding::same ? ", same" : "");
+    if (e.r.op == layer_op::depthwise) s << (e.r.bias ? ", bias" : ", no bias");
+    s << ">";
+    if (e.r.op == layer_op::conv && e.r.groups > 1) s << " on the block-diagonal weight of " << e.r.groups << " groups";
     return s.str();
 }
 
 template <recipe R>
 constexpr auto kiln_layer() {
     if constexpr (R.op == layer_op::conv) return conv2d<R.filters, R.kh, R.kw, R.stride, R.pad>;
+    else if constexpr (R.op == layer_op::depthwise) return depthwise_conv2d<R.kh, R.kw, R.stride, R.pad, R.bias>;
     else if constexpr (R.op == layer_op::max_pool) return max_pool2d<R.kh, R.stride, R.pad>;
     else if constexpr (R.op == layer_op::avg_pool) return avg_pool2d<R.kh, R.stride, R.pad>;
     else if constexpr (R.op == layer_op::global_avg_pool) return global_avg_pool;
@@ -125,16 +148,39 @@ tensor nchw_to_kiln(const onnx_tensor& t) {
 }
 
 // ONNX's weights (f, c, kh, kw) row-major -> kiln's W(f, c, kx, ky) innermost first.
-tensor oihw_to_kiln(const onnx_tensor& t) {
+// With group G > 1, ONNX's weight is (f, c', kh, kw), c' one of the C / G input channels of
+// f's group g = f / (F / G); kiln's dense W(f, c, kx, ky) gets it at c = g C / G + c' and
+// zeros at every other c: the block-diagonal expansion, the same function as the grouped
+// convolution (C is kiln's input channel count; G = 1 is the plain OIHW layout).
+tensor oihw_to_kiln(const onnx_tensor& t, std::int64_t C, std::int64_t G = 1) {
     REQUIRE(t.dims.size() == 4);
-    const std::int64_t F = t.dims[0], C = t.dims[1], KH = t.dims[2], KW = t.dims[3];
-    tensor out(t.values.size());
+    const std::int64_t F = t.dims[0], Cg = t.dims[1], KH = t.dims[2], KW = t.dims[3];
+    REQUIRE(C == Cg * G);
+    REQUIRE(F % G == 0);
+    const std::int64_t Fg = F / G;
+    tensor out(static_cast<std::size_t>(F * C * KH * KW), 0.0);
     for (std::int64_t f = 0; f < F; ++f)
-        for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t cg = 0; cg < Cg; ++cg)
             for (std::int64_t ky = 0; ky < KH; ++ky)
-                for (std::int64_t kx = 0; kx < KW; ++kx)
+                for (std::int64_t kx = 0; kx < KW; ++kx) {
+                    const std::int64_t c = (f / Fg) * Cg + cg;
                     out[static_cast<std::size_t>(f + F * (c + C * (kx + KW * ky)))] =
-                        t.values[static_cast<std::size_t>(kx + KW * (ky + KH * (c + C * f)))];
+                        t.values[static_cast<std::size_t>(kx + KW * (ky + KH * (cg + Cg * f)))];
+                }
+    return out;
+}
+
+// ONNX's depthwise weights (c, 1, kh, kw) row-major -> kiln's depthwise W(c, kx, ky).
+tensor c1hw_to_kiln(const onnx_tensor& t) {
+    REQUIRE(t.dims.size() == 4);
+    REQUIRE(t.dims[1] == 1);
+    const std::int64_t C = t.dims[0], KH = t.dims[2], KW = t.dims[3];
+    tensor out(t.values.size());
+    for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t ky = 0; ky < KH; ++ky)
+            for (std::int64_t kx = 0; kx < KW; ++kx)
+                out[static_cast<std::size_t>(c + C * (kx + KW * ky))] =
+                    t.values[static_cast<std::size_t>(kx + KW * (ky + KH * c))];
     return out;
 }
 
@@ -175,11 +221,15 @@ void run_in_kiln(const onnx_case& c) {
         batch b = random_batch<Net>(static_cast<int>(x.dims[0]), 1);
         b.x[0] = nchw_to_kiln(x);
         std::fill(b.y.begin(), b.y.end(), 0.0);
+        const bool has_bias = c.node_inputs.size() > 2 && !c.node_inputs[2].empty();
         if constexpr (R.op == layer_op::conv) {
-            b.param("conv2d1.W") = oihw_to_kiln(c.value(d, c.node_inputs[1]));
-            const bool has_bias = c.node_inputs.size() > 2 && !c.node_inputs[2].empty();
+            b.param("conv2d1.W") = oihw_to_kiln(c.value(d, c.node_inputs[1]), C, R.groups);
             b.param("conv2d1.b") =
                 has_bias ? c.value(d, c.node_inputs[2]).values : tensor(static_cast<std::size_t>(R.filters), 0.0);
+        } else if constexpr (R.op == layer_op::depthwise) {
+            REQUIRE(has_bias == R.bias);
+            b.param("depthwise_conv2d1.W") = c1hw_to_kiln(c.value(d, c.node_inputs[1]));
+            if constexpr (R.bias) b.param("depthwise_conv2d1.b") = c.value(d, c.node_inputs[2]).values;
         }
         jit.bind(b);
         // Y only: MaxPool's optional second output (argmax indices) is not a kiln output
@@ -194,7 +244,6 @@ enum class why {
     several_nodes,   // a graph, not one node
     not_2d,          // 1-D or 3-D data
     dilations,       // dilations > 1
-    groups,          // group > 1: grouped or depthwise convolution
     pool_padding,    // padding left out of a max / average that TensorFlow's "same" does not place
     same_lower,      // auto_pad SAME_LOWER with an odd total: the odd pixel before, kiln's after
     ceil_mode,       // ceil_mode's extra window where kiln has none
@@ -209,7 +258,6 @@ const char* text(why w) {
     case why::several_nodes: return "a graph, not one node (PyTorch's 1-D pooling: Unsqueeze, AveragePool, Squeeze)";
     case why::not_2d: return "1-D or 3-D: kiln's conv and pool layers are 2-D";
     case why::dilations: return "dilations > 1: no dilated conv or pool in kiln yet (a later issue)";
-    case why::groups: return "group > 1: no grouped or depthwise conv in kiln yet (a later issue)";
     case why::pool_padding:
         return "padding that the pool leaves out at a place TensorFlow's 'same' does not pad (zero_pad2d "
                "would put zeros into the max or the count)";
@@ -286,7 +334,10 @@ std::array<axis, 2> window_axes(const onnx_case& c, const std::vector<std::int64
     resolved as ONNX defines it.
       Conv          padded zeros add nothing to the sum, so any pads are exactly
                     zero_pad2d<top, bottom, left, right> >> conv2d valid; auto_pad SAME_* whose
-                    windows are TensorFlow's maps to conv2d same.
+                    windows are TensorFlow's maps to conv2d same. group = C_in = C_out is
+                    depthwise_conv2d (Bias when B is given), padded the same way; any other
+                    group > 1 is conv2d on the block-diagonal weight (kiln has no grouped
+                    layer: the same function through a dense conv2d, not a grouped kernel).
       MaxPool, AveragePool with count_include_pad = 0
                     padded pixels take no part (left out of the max and of the count). kiln's
                     pools do the same, with valid windows or TensorFlow's "same" ones (out =
@@ -303,7 +354,6 @@ verdict express_window_op(const onnx_case& c, const std::vector<std::int64_t>& x
     const onnx_tensor* w = is_conv ? &c.value(d, c.node_inputs[1]) : nullptr;
     if (kernel.empty() && w) kernel = {static_cast<int>(w->dims[2]), static_cast<int>(w->dims[3])};
     if (!all_ones(ints(c, "dilations", {1, 1}))) return {why::dilations};
-    if (c.number("group", 1) != 1) return {why::groups};
     const std::array<axis, 2> a = window_axes(c, x, kernel);
     const auto [h, wd] = a;
     const pads4 zeros{h.begin, h.end, wd.begin, wd.end};
@@ -312,11 +362,21 @@ verdict express_window_op(const onnx_case& c, const std::vector<std::int64_t>& x
 
     if (is_conv) {  // zero padding adds nothing to the sum: any pads are zero_pad2d
         if (h.s != wd.s) return {why::not_square};
-        const int filters = static_cast<int>(w->dims[0]);
+        const int filters = static_cast<int>(w->dims[0]), channels = static_cast<int>(x[1]);
+        const int group = static_cast<int>(c.number("group", 1));
+        REQUIRE(group >= 1);
+        REQUIRE(channels % group == 0);
+        REQUIRE(filters % group == 0);
+        REQUIRE(w->dims[1] == channels / group);
         const bool auto_same = c.text("auto_pad", "").starts_with("SAME");
-        if (auto_same && h.windows_as_same() && wd.windows_as_same())
-            return express_as(x, conv(filters, h.k, wd.k, h.s, padding::same));
-        return express_as(x, conv(filters, h.k, wd.k, h.s, padding::valid, zeros));
+        const padding p = auto_same && h.windows_as_same() && wd.windows_as_same() ? padding::same : padding::valid;
+        const pads4 z = p == padding::same ? pads4{} : zeros;
+        if (group > 1 && group == channels && filters == channels) {  // one filter per channel
+            const bool has_bias = c.node_inputs.size() > 2 && !c.node_inputs[2].empty();
+            return express_as(x, depthwise(h.k, wd.k, h.s, has_bias, p, z));
+        }
+        if (group > 1) return express_as(x, grouped_conv(group, filters, h.k, wd.k, h.s, p, z));
+        return express_as(x, conv(filters, h.k, wd.k, h.s, p, z));
     }
     if (h.k != wd.k || h.s != wd.s) return {why::not_square};
     const bool is_max = c.op_type == "MaxPool";
@@ -392,6 +452,15 @@ const std::vector<run_row> runs = {
     row<3, 6, 6, conv(4, 3, 3, 2, padding::valid, {1, 1, 1, 1})>("test_Conv2d_padding"),
     row<3, 6, 6, conv(4, 3, 3, 2)>("test_Conv2d_strided"),
     row<16, 50, 40, conv(13, 3, 3, 1)>("test_operator_conv"),
+    // Conv with group = C_in = C_out: kiln's depthwise_conv2d, W (C, KW, KH), b = B
+    row<4, 6, 6, depthwise(3, 3, 1, true)>("test_Conv2d_depthwise"),
+    row<4, 6, 6, depthwise(3, 3, 1, true, padding::valid, {1, 1, 1, 1})>("test_Conv2d_depthwise_padded"),
+    row<4, 6, 6, depthwise(3, 3, 2, true)>("test_Conv2d_depthwise_strided"),
+    // Conv with other groups: kiln has no grouped layer; conv2d on the block-diagonal weight
+    // (zeros between groups) computes the same function: these check conv2d, not a grouped kernel
+    row<4, 6, 6, grouped_conv(4, 8, 3, 3, 1)>("test_Conv2d_depthwise_with_multiplier"),  // C_out = 2 C_in
+    row<4, 6, 5, grouped_conv(2, 6, 3, 2, 1)>("test_Conv2d_groups"),
+    row<4, 6, 5, grouped_conv(2, 6, 3, 2, 1)>("test_Conv2d_groups_thnn"),
     // MaxPool: padding is left out, as in kiln's same; ceil_mode here makes TF's windows
     row<1, 4, 4, max_pool(3, 2, padding::same)>("test_maxpool_2d_ceil"),
     row<3, 32, 32, max_pool(2, 1)>("test_maxpool_2d_default"),
@@ -451,12 +520,6 @@ const std::map<std::string, why> inexpressible = {
     {"test_Conv1d_pad2", why::not_2d},
     {"test_Conv1d_pad2size1", why::not_2d},
     {"test_Conv1d_stride", why::not_2d},
-    {"test_Conv2d_depthwise", why::groups},
-    {"test_Conv2d_depthwise_padded", why::groups},
-    {"test_Conv2d_depthwise_strided", why::groups},
-    {"test_Conv2d_depthwise_with_multiplier", why::groups},
-    {"test_Conv2d_groups", why::groups},
-    {"test_Conv2d_groups_thnn", why::groups},
     {"test_Conv2d_dilated", why::dilations},
     {"test_Conv3d", why::not_2d},
     {"test_Conv3d_dilated", why::not_2d},
