@@ -10,6 +10,7 @@
       output, loss  the last node; whether it is a loss and which
     USE   using net = kiln::network_of<planar_classifier>;  net::param_size, net::params ... */
 #include <string>
+#include <type_traits>
 
 #include <boost/hana.hpp>
 
@@ -21,24 +22,55 @@ namespace kiln {
 namespace hana = boost::hana;
 
 // ---------------------------------------------------------------- topological order
-template <int K, shape S>
-constexpr auto children(hana::basic_type<input_node<K, S>>) { return hana::tuple_t<>; }
-template <class L, class X, int P>
-constexpr auto children(hana::basic_type<layer_node<L, X, P>>) { return hana::tuple_t<X>; }
-template <merge_op Op, class A, class B>
-constexpr auto children(hana::basic_type<merge_node<Op, A, B>>) { return hana::tuple_t<A, B>; }
+// Plain type lists and fold expressions, not hana's tuples: the order is built one node at a
+// time, and hana's per-element machinery on lists of ~200 deeply nested node types took
+// ResNet-50's declaration past 24 GiB of compiler memory. These cost one instantiation per
+// step. hana::tuple_t of the final order is what the rest of kiln iterates over.
+template <class... Ts> struct type_list {};
 
-struct topo_visit {
-    template <class Order, class T>
-    constexpr auto operator()(Order order, T t) const {
-        auto after = hana::fold_left(children(t), order, topo_visit{});
-        if constexpr (decltype(hana::contains(after, t))::value) return after;
-        else return hana::append(after, t);
-    }
+template <class T, class... Ts>
+constexpr bool listed(type_list<Ts...>) { return (std::is_same_v<T, Ts> || ...); }
+
+// Depth-first, a node after its children. A node already placed is not entered again: a
+// residual's input is reached twice, and re-walking its ancestry each time would make the
+// work grow as 2^(residual blocks).
+template <class Order, class T> struct visit;
+template <class Order, class... Cs> struct visit_all { using type = Order; };
+template <class Order, class C, class... Cs> struct visit_all<Order, C, Cs...> {
+    using type = typename visit_all<typename visit<Order, C>::type, Cs...>::type;
+};
+template <class Order, class T> struct visit_children;
+template <class... Ts, int K, shape S> struct visit_children<type_list<Ts...>, input_node<K, S>> {
+    using type = type_list<Ts...>;
+};
+template <class Order, class L, class X, int P> struct visit_children<Order, layer_node<L, X, P>> {
+    using type = typename visit<Order, X>::type;
+};
+template <class Order, merge_op Op, class A, class B> struct visit_children<Order, merge_node<Op, A, B>> {
+    using type = typename visit_all<Order, A, B>::type;
+};
+template <class List, class T> struct append_type;
+template <class... Ts, class T> struct append_type<type_list<Ts...>, T> { using type = type_list<Ts..., T>; };
+template <class Order, class T> struct visit {
+    using type = typename std::conditional_t<listed<T>(Order{}), std::type_identity<Order>,
+                                             append_type<typename visit_children<Order, T>::type, T>>::type;
 };
 
+template <class... Ts>
+constexpr auto as_hana_tuple(type_list<Ts...>) { return hana::tuple_t<Ts...>; }
+// The index of N in the list, -1 when absent.
+template <class N, class... Ts>
+constexpr int index_in(type_list<Ts...>) {
+    constexpr bool hit[] = {std::is_same_v<N, Ts>..., false};
+    for (std::size_t i = 0; i < sizeof...(Ts); ++i)
+        if (hit[i]) return static_cast<int>(i);
+    return -1;
+}
+
 template <class Out>
-constexpr auto topological_order() { return topo_visit{}(hana::tuple_t<>, hana::type_c<Out>); }
+using topological_list = typename visit<type_list<>, Out>::type;
+template <class Out>
+constexpr auto topological_order() { return as_hana_tuple(topological_list<Out>{}); }
 
 // ---------------------------------------------------------------- tables
 struct node_info {
@@ -96,14 +128,7 @@ struct network {
     static constexpr std::size_t node_count = decltype(hana::length(nodes))::value;
 
     template <class N>
-    static constexpr int index_of() {
-        int i = 0, found = -1;
-        hana::for_each(nodes, [&](auto t) {
-            if constexpr (std::is_same_v<typename decltype(t)::type, N>) found = i;
-            ++i;
-        });
-        return found;
-    }
+    static constexpr int index_of() { return index_in<N>(topological_list<Out>{}); }
 
   private:
     template <class N>
