@@ -1,5 +1,6 @@
 # kiln_add_network(NAME HEADER <net.hpp> VARIABLE <qualified constexpr variable>
-#                  [SCHEDULES manual Mullapudi2016 ...] [NO_GRADCHECK] [FORWARD_ONLY])
+#                  [SCHEDULES manual Mullapudi2016 ...] [NO_GRADCHECK] [FORWARD_ONLY]
+#                  [SEGMENTS K])
 #
 # Turns a declared network into AOT-compiled Halide libraries, with no generator code
 # written by hand: a three-line generator source is written from the network's name, and
@@ -12,10 +13,21 @@
 #                 pipeline costs minutes of build time and gradcheck would take hours anyway
 #   FORWARD_ONLY  no training step either: a network that is only ever evaluated (a
 #                 reference model); implies NO_GRADCHECK
+#   SEGMENTS K    build the network as K pipelines run one after the other, cut where one
+#                 value carries all (network::segment_bounds): Halide's lowering time grows
+#                 faster than a pipeline's length, so ResNet-50 compiles in pieces. Each
+#                 piece has forward, train_forward (not the last) and grad libraries:
+#                 <NAME>_<stage>_<schedule>_s<k>. Needs NO_GRADCHECK.
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(kiln_add_network NAME)
-  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE" "SCHEDULES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE;SEGMENTS" "SCHEDULES" ${ARGN})
+  if(NOT ARG_SEGMENTS)
+    set(ARG_SEGMENTS 1)
+  endif()
+  if(ARG_SEGMENTS GREATER 1 AND NOT ARG_NO_GRADCHECK)
+    message(FATAL_ERROR "kiln_add_network(${NAME}): SEGMENTS needs NO_GRADCHECK (gradcheck runs one pipeline)")
+  endif()
   if(ARG_FORWARD_ONLY)
     set(ARG_NO_GRADCHECK ON)
     set(stages forward)
@@ -51,6 +63,34 @@ function(kiln_add_network NAME)
       set(params "machine_params=2,33554432,40")
       set(extra AUTOSCHEDULER Halide::${schedule})
       set(min_batch 16)  # see kernel_variant::min_batch
+    endif()
+    if(ARG_SEGMENTS GREATER 1)
+      math(EXPR last "${ARG_SEGMENTS} - 1")
+      set(segs "")
+      foreach(k RANGE ${last})
+        set(fns "")
+        foreach(stage forward train_forward grad)
+          if(ARG_FORWARD_ONLY AND NOT stage STREQUAL "forward")
+            string(APPEND fns "{}, ")
+            continue()
+          endif()
+          if(stage STREQUAL "train_forward" AND k EQUAL last)
+            string(APPEND fns "{}, ")
+            continue()
+          endif()
+          set(lib ${NAME}_${stage}_${schedule}_s${k})
+          add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
+                             TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
+                             PARAMS stage=${stage} segments=${ARG_SEGMENTS} segment=${k} ${params} ${extra})
+          list(APPEND libs ${lib})
+          string(APPEND includes "#include \"${lib}.h\"\n")
+          string(APPEND fns "{&${lib}_argv, &${lib}_metadata}, ")
+        endforeach()
+        string(APPEND segs "{${fns}}, ")
+      endforeach()
+      string(APPEND variants
+        "    {\"${schedule}\", \"host\", {}, {}, ${min_batch}, {${segs}}},\n")
+      continue()
     endif()
     foreach(stage IN LISTS stages)
       set(lib ${NAME}_${stage}_${schedule})

@@ -10,6 +10,15 @@
       elem      float32 | float64 (the gradcheck build)
       schedule  manual | naive; ignored when auto_schedule=true (Mullapudi2016 ...)
       batch_estimate  the N the autoschedulers plan for (default 64)
+      segments, segment  build pipeline `segment` of the network cut into `segments`
+                (network::segment_bounds; big networks: Halide's lowering time grows faster
+                than the pipeline). stage may then also be
+                train_forward  (input0, params.., l2, keep_prob, seed, step) -> prediction:
+                               the segment's output in training mode, the next one's input
+                A segment's params are its own nodes'; after the first, input0 is the previous
+                segment's output in its natural dims (c, x, y, n); before the last, grad takes
+                "d_output" (d cost / d that output) instead of labels and gives the segment's
+                L2 term as "cost"; after the first, grad also gives "d_input".
     SIGNATURE (the order the runtime calls it in, through the _argv entry point)
       inputs in input order ("input0" ...), each 2-D: (sample size, N), samples dense, "labels" for grad, then one buffer per parameter
       named like the table with '.' -> '_' ("dense1_W"); outputs "prediction", or "cost"
@@ -36,67 +45,94 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
     GeneratorParam<Halide::Type> elem{"elem", Halide::Float(32)};
     GeneratorParam<std::string> schedule{"schedule", "manual"};
     GeneratorParam<int> batch_estimate{"batch_estimate", 64};
+    GeneratorParam<int> segments{"segments", 1};
+    GeneratorParam<int> segment{"segment", 0};
 
     void configure() {
         const Halide::Type t = elem;
-        const bool grad = training();
-        if (!grad && std::string(stage) != "forward")
-            throw std::invalid_argument("network_generator: stage must be 'forward' or 'grad', got '" +
-                                        std::string(stage) + "'");
-        for (std::size_t k = 0; k < Net::input_count; ++k)
-            inputs_.push_back(this->template add_input<Buffer>("input" + std::to_string(k), t, 2));
-        if (grad)
-            labels_ = this->template add_input<Buffer>("labels", t, Net::output_shape.rank + 1);
+        const std::string st = stage;
+        if (st != "forward" && st != "grad" && st != "train_forward")
+            throw std::invalid_argument("network_generator: stage must be 'forward', 'train_forward' or 'grad', got '" +
+                                        st + "'");
+        const std::vector<int> bounds = Net::segment_bounds(segments);
+        if (segment < 0 || segment + 1 >= static_cast<int>(bounds.size()))
+            throw std::invalid_argument("network_generator: segment " + std::to_string(segment) + " of " +
+                                        std::to_string(bounds.size() - 1) + " (the graph's cut points allow that many)");
+        begin_ = bounds[static_cast<std::size_t>(static_cast<int>(segment))];
+        end_ = bounds[static_cast<std::size_t>(static_cast<int>(segment)) + 1];
+        const bool last = end_ == static_cast<int>(Net::node_count);
+        if (begin_ == 0) {
+            for (std::size_t k = 0; k < Net::input_count; ++k)
+                inputs_.push_back(this->template add_input<Buffer>("input" + std::to_string(k), t, 2));
+        } else {
+            inputs_.push_back(this->template add_input<Buffer>("input0", t, cut_shape().rank + 1));
+        }
+        if (grad() && last) labels_ = this->template add_input<Buffer>("labels", t, Net::output_shape.rank + 1);
+        if (grad() && !last) d_output_ = this->template add_input<Buffer>("d_output", t, end_shape().rank + 1);
         for (const param_entry& e : Net::params)
-            params_.push_back(this->template add_input<Buffer>(argument_name(e), t, e.spec.rank));
-        if (grad) {
+            params_.push_back(in_segment(e) ? this->template add_input<Buffer>(argument_name(e), t, e.spec.rank) : nullptr);
+        if (st != "forward") {
             l2_ = this->template add_input<Expr>("l2", t);
             keep_prob_ = this->template add_input<Expr>("keep_prob", t);
             seed_ = this->template add_input<Expr>("seed", Halide::UInt(32));
             step_ = this->template add_input<Expr>("step", Halide::UInt(32));
         }
-        if (grad) {
+        if (grad()) {
             cost_ = this->template add_output<Buffer>("cost", t, 0);
+            if (begin_ > 0 && trainable_before<Net>(begin_))
+                d_input_ = this->template add_output<Buffer>("d_input", t, cut_shape().rank + 1);
             for (const param_entry& e : Net::params)
-                d_params_.push_back(e.spec.frozen ? nullptr
-                                                  : this->template add_output<Buffer>("d_" + argument_name(e), t,
-                                                                                      e.spec.rank));
+                d_params_.push_back(e.spec.frozen || !in_segment(e)
+                                        ? nullptr
+                                        : this->template add_output<Buffer>("d_" + argument_name(e), t, e.spec.rank));
         } else {
-            prediction_ = this->template add_output<Buffer>("prediction", t, Net::output_shape.rank + 1);
+            prediction_ = this->template add_output<Buffer>("prediction", t, end_shape().rank + 1);
         }
     }
 
     void generate() {
         const int n_est = batch_estimate;
-        std::vector<Func> inputs, params;
-        const Expr batch = inputs_[0]->dim(1).extent();
-        for (std::size_t k = 0; k < Net::input_count; ++k) {
-            bind_sample_dims(*inputs_[k], make_features(static_cast<int>(Net::input_shapes[k].size())), n_est);
-            inputs.push_back(*inputs_[k]);
+        std::vector<Func> inputs, params(Net::params.size());
+        const Expr batch = inputs_[0]->dim(inputs_[0]->dimensions() - 1).extent();
+        segment_io io{begin_, end_, Func(), Func()};
+        if (begin_ == 0) {
+            for (std::size_t k = 0; k < Net::input_count; ++k) {
+                bind_sample_dims(*inputs_[k], make_features(static_cast<int>(Net::input_shapes[k].size())), n_est);
+                inputs.push_back(*inputs_[k]);
+            }
+        } else {
+            bind_sample_dims(*inputs_[0], cut_shape(), n_est);
+            io.input = *inputs_[0];
         }
         for (std::size_t i = 0; i < Net::params.size(); ++i) {
+            if (!params_[i]) continue;
             const param_spec& spec = Net::params[i].spec;
             for (int d = 0; d < spec.rank; ++d)
                 params_[i]->dim(d).set_bounds(0, spec.dims[static_cast<std::size_t>(d)]).set_estimate(
                     0, spec.dims[static_cast<std::size_t>(d)]);
-            params.push_back(*params_[i]);
+            params[i] = *params_[i];
         }
         Func labels;
-        if (training()) {
+        if (labels_) {
             bind_sample_dims(*labels_, Net::output_shape, n_est);
             labels = *labels_;
         }
+        if (d_output_) {
+            bind_sample_dims(*d_output_, end_shape(), n_est);
+            io.d_output = *d_output_;
+        }
         training_inputs train;
-        if (training()) train = {*l2_, *keep_prob_, *seed_, *step_};
-        lowered l = lower<Net>(elem, inputs, params, batch, labels, training() ? &train : nullptr);
+        if (l2_) train = {*l2_, *keep_prob_, *seed_, *step_};
+        lowered l = lower<Net>(elem, inputs, params, batch, labels, l2_ ? &train : nullptr, &io);
 
-        if (training()) {
+        if (grad()) {
             // Outputs copy the lowered Funcs, so that the argument names stay "cost",
             // "d_<param>", "prediction" whatever the ops call their stages.
             (*cost_)() = l.cost();
             cost_->set_estimates({});
+            if (d_input_) copy_out(*d_input_, l.d_input, cut_shape(), n_est, l.stages);
             for (std::size_t i = 0; i < Net::params.size(); ++i) {
-                if (Net::params[i].spec.frozen) continue;
+                if (!d_params_[i]) continue;
                 std::vector<Var> v = l.d_params[i].args();
                 (*d_params_[i])(v) = l.d_params[i](v);
                 l.stages.push_back({*d_params_[i], stage_kind::pointwise, RDom(), Net::params[i].spec.dims[0], 0});
@@ -106,13 +142,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
                 d_params_[i]->set_estimates(r);
             }
         } else {
-            std::vector<Var> v = l.prediction.args();
-            (*prediction_)(v) = l.prediction(v);
-            l.stages.push_back({*prediction_, stage_kind::pointwise, RDom(), Net::output_shape[0], 0});
-            Halide::Region r;
-            for (int d = 0; d < Net::output_shape.rank; ++d) r.push_back({0, Net::output_shape[d]});
-            r.push_back({0, n_est});
-            prediction_->set_estimates(r);
+            copy_out(*prediction_, l.prediction, end_shape(), n_est, l.stages);
         }
 
         if (!this->get_auto_schedule()) {
@@ -124,18 +154,34 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
     }
 
   private:
-    bool training() const { return std::string(stage) == "grad"; }
+    bool grad() const { return std::string(stage) == "grad"; }
+    bool in_segment(const param_entry& e) const { return e.node >= begin_ && e.node < end_; }
+    shape cut_shape() const { return Net::node_table[static_cast<std::size_t>(begin_ - 1)].out; }
+    shape end_shape() const { return Net::node_table[static_cast<std::size_t>(end_ - 1)].out; }
+
+    static void copy_out(Output<Buffer>& out, const Func& f, const shape& s, int n_est, stage_list& stages) {
+        std::vector<Var> v = f.args();
+        out(v) = f(v);
+        stages.push_back({out, stage_kind::pointwise, RDom(), s[0], 0});
+        Halide::Region r;
+        for (int d = 0; d < s.rank; ++d) r.push_back({0, s[d]});
+        r.push_back({0, n_est});
+        out.set_estimates(r);
+    }
 
     static void bind_sample_dims(Input<Buffer>& in, const shape& s, int n_est) {
         for (int d = 0; d < s.rank; ++d) in.dim(d).set_bounds(0, s[d]).set_estimate(0, s[d]);
         in.dim(s.rank).set_min(0).set_estimate(0, n_est);
     }
 
+    int begin_ = 0, end_ = 0;
     std::vector<Input<Buffer>*> inputs_, params_;
     Input<Buffer>* labels_ = nullptr;
+    Input<Buffer>* d_output_ = nullptr;
     Input<Expr>*l2_ = nullptr, *keep_prob_ = nullptr, *seed_ = nullptr, *step_ = nullptr;
     Output<Buffer>* prediction_ = nullptr;
     Output<Buffer>* cost_ = nullptr;
+    Output<Buffer>* d_input_ = nullptr;
     std::vector<Output<Buffer>*> d_params_;
 };
 

@@ -30,10 +30,22 @@
 namespace kiln::codegen {
 
 struct lowered {
-    Func prediction;
-    Func cost;                    // defined when labels were given
-    std::vector<Func> d_params;   // defined when labels were given
+    Func prediction;              // the last lowered node's value (a segment's output)
+    Func cost;                    // defined when gradients were asked for
+    std::vector<Func> d_params;   // defined when gradients were asked for (in-range ones)
+    Func d_input;                 // a segment after the first: d cost / d its input
     stage_list stages;
+};
+
+// One pipeline of a network cut into several (network::segment_bounds): nodes
+// [begin, end). After the first, the input is node begin - 1's value, given as a Func of
+// that node's natural dims (c, x, y, n); before the last, gradients start from d_output,
+// d cost / d (node end - 1's value), and the segment's cost is its L2 term alone (the
+// runtime adds the segments' costs). Nothing outside the range is lowered; parameters
+// outside it are never read (their Funcs may be undefined).
+struct segment_io {
+    int begin = 0, end = 0;
+    Func input, d_output;
 };
 
 
@@ -61,12 +73,14 @@ inline std::vector<Func> fold_batch_norm(const std::string& name, const std::vec
 // The L2 term (C2W1): cost += l2 / (2 N) sum W^2 and d W += l2 / N W, for every trainable
 // parameter initialised as a weight (never biases, never batch norm's gamma and beta).
 template <class Net>
-void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, const Expr& batch, const Expr& l2) {
+void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, const Expr& batch, const Expr& l2,
+            int begin = 0, int end = static_cast<int>(Net::node_count)) {
     const Expr lambda = Halide::cast(type, l2), n = Halide::cast(type, batch);
     Expr penalty = Halide::cast(type, 0);
     for (std::size_t i = 0; i < Net::params.size(); ++i) {
         const param_entry& e = Net::params[i];
         if (e.spec.init != param_init::weight || !e.spec.trainable || e.spec.frozen) continue;
+        if (e.node < begin || e.node >= end) continue;
         const std::string name = argument_name(e);
         std::vector<Var> v = out.d_params[i].args();
         std::vector<Halide::Range> ranges;
@@ -106,6 +120,7 @@ void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std:
                                 same_cstr(n.kind, "tanh");
         if (!activation || n.from[0] < 0 || consumers[static_cast<std::size_t>(n.from[0])] != 1) continue;
         const Func& produced = value[static_cast<std::size_t>(n.from[0])];
+        if (!produced.defined() || !value[j].defined()) continue;  // across a segment's edge
         for (stage& s : stages)
             if (s.f.name() == produced.name() &&
                 (s.kind == stage_kind::conv || s.kind == stage_kind::depthwise || s.kind == stage_kind::pointwise))
@@ -113,13 +128,28 @@ void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std:
     }
 }
 
+// Trainable parameters on some node before `node`: a segment starting there owes its
+// predecessor a d_input.
+template <class Net>
+bool trainable_before(int node) {
+    for (const param_entry& e : Net::params)
+        if (e.node < node && !e.spec.frozen) return true;
+    return false;
+}
+
+// train without labels (or d_output): the training-mode forward alone (a segment's output
+// for the next one during a training step: batch statistics, dropout's mask).
 template <class Net>
 lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vector<Func>& params,
-              Expr batch, const Func& labels = Func(), const training_inputs* train = nullptr) {
+              Expr batch, const Func& labels = Func(), const training_inputs* train = nullptr,
+              const segment_io* segment = nullptr) {
     constexpr std::size_t count = Net::node_count;
-    const bool training = labels.defined();
-    if (training != (train != nullptr))
-        throw std::invalid_argument("lower(): labels and training inputs go together");
+    const std::size_t begin = segment ? static_cast<std::size_t>(segment->begin) : 0;
+    const std::size_t end = segment ? static_cast<std::size_t>(segment->end) : count;
+    const bool training = train != nullptr;
+    const bool gradients = labels.defined() || (segment && segment->d_output.defined());
+    if (gradients && !training) throw std::invalid_argument("lower(): gradients need the training inputs");
+    if (labels.defined() && end != count) throw std::invalid_argument("lower(): labels belong to the last segment");
     lowered out;
     std::map<std::string, Func> saved;
     std::vector<int> consumers(count, 0);
@@ -187,6 +217,21 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
     hana::for_each(Net::nodes, [&](auto t) {
         using N = typename decltype(t)::type;
         const node_info& info = Net::node_table[i];
+        if (i + 1 < begin || i >= end) {  // outside this segment
+            ++i;
+            return;
+        }
+        if (begin > 0 && i + 1 == begin) {  // the segment's input: the previous one's output
+            std::vector<Var> v = activation_vars(N::out);
+            std::vector<Expr> at = as_exprs(v);
+            at.back() = Halide::clamp(v.back(), 0, batch - 1);
+            Func in(std::string(info.name.view()) + "_segment_in");
+            in(v) = segment->input(at);
+            value[i] = in;
+            has_upstream_params[i] = trainable_before<Net>(static_cast<int>(begin));
+            ++i;
+            return;
+        }
         if constexpr (node_traits<N>::what == node_info::role::input) {
             Var f("f"), n("n");
             Func flat(std::string(info.name.view()) + "_clamped");
@@ -212,6 +257,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             // Inference folds every batch norm it can; training only a frozen one into a
             // frozen layer (both compute their inference form).
             int bn = training && !frozen[i] ? -1 : sole_batch_norm_after(i);
+            if (bn >= static_cast<int>(end)) bn = -1;  // in the next segment
             if (bn >= 0 && training && !frozen[static_cast<std::size_t>(bn)]) bn = -1;
             const bool foldable = same_cstr(L::kind, "dense") || same_cstr(L::kind, "conv2d") ||
                                   same_cstr(L::kind, "depthwise_conv2d");
@@ -239,15 +285,21 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
         }
         ++i;
     });
-    out.prediction = value[count - 1];
+    out.prediction = value[end - 1];
     mark_fusions(out.stages, value, consumers, Net::node_table);
-    if (!training) return out;
+    if (!gradients) return out;
 
     // ---------------------------------------------------------------- cost and backward
     static_assert(Net::has_loss, "kiln: training needs a network that ends in a loss:: layer");
+    if (end < count) {  // a segment before the last: its gradient comes from the next one
+        out.cost = Func("segment_cost");
+        out.cost() = Halide::cast(type, 0);
+        accumulate(static_cast<int>(end) - 1, segment->d_output);
+    }
     hana::for_each(hana::reverse(Net::nodes), [&](auto t) {
         using N = typename decltype(t)::type;
         --i;
+        if (i < begin || i >= end) return;
         const node_info& info = Net::node_table[i];
         if constexpr (node_traits<N>::what == node_info::role::layer) {
             using L = typename N::layer_type;
@@ -276,7 +328,8 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             accumulate(info.from[1], db);
         }
     });
-    add_l2<Net>(out, params, type, batch, train->l2);
+    add_l2<Net>(out, params, type, batch, train->l2, static_cast<int>(begin), static_cast<int>(end));
+    if (begin > 0) out.d_input = grad[begin - 1];
     return out;
 }
 

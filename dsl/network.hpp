@@ -9,8 +9,10 @@
       inputs        the input nodes' shapes, by input index
       output, loss  the last node; whether it is a loss and which
     USE   using net = kiln::network_of<planar_classifier>;  net::param_size, net::params ... */
+#include <cstdlib>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <boost/hana.hpp>
 
@@ -240,6 +242,42 @@ struct network {
     }(), "kiln: network inputs must be numbered 0, 1, ... without gaps or repeats: input<K>(...)");
 
     static constexpr shape output_shape = Out::out;
+
+    // Positions where the network can be cut into pipelines run one after the other: after
+    // node i when node i's value is the only one that any later node reads.
+    static constexpr std::array<bool, node_count> cut_after = [] {
+        std::array<bool, node_count> ok{};
+        for (std::size_t i = 0; i + 1 < node_count; ++i) {
+            bool single = node_table[i].what != node_info::role::input;
+            for (std::size_t k = i + 1; k < node_count && single; ++k)
+                for (int from : node_table[k].from)
+                    if (from >= 0 && from < static_cast<int>(i)) single = false;
+            ok[i] = single;
+        }
+        return ok;
+    }();
+
+    // The node ranges of `count` consecutive pipelines (segments) of about equal node counts:
+    // segment s is nodes [b[s], b[s + 1]); for s > 0 its input is node b[s] - 1's value. Cuts
+    // avoid the value between a layer and the batch norm that could fold into it. Fewer
+    // segments than asked come back when the graph has too few cut points.
+    static std::vector<int> segment_bounds(int count) {
+        std::vector<int> b{0};
+        const int n = static_cast<int>(node_count);
+        auto good = [&](int i) {
+            if (!cut_after[static_cast<std::size_t>(i)]) return false;
+            return !same_cstr(node_table[static_cast<std::size_t>(i + 1)].kind, "batch_norm");
+        };
+        for (int s = 1; s < count; ++s) {
+            const int target = s * n / count - 1;
+            int best = -1;
+            for (int i = b.back(); i < n - 1; ++i)
+                if (good(i) && (best < 0 || std::abs(i - target) < std::abs(best - target))) best = i;
+            if (best >= 0 && best + 1 > b.back()) b.push_back(best + 1);
+        }
+        b.push_back(n);
+        return b;
+    }
 
     static constexpr bool has_loss = [] {
         if constexpr (requires { typename Out::layer_type; }) return is_loss_layer<typename Out::layer_type>();

@@ -18,15 +18,23 @@ struct pipeline_fn {
     const halide_filter_metadata_t* (*metadata)() = nullptr;
 };
 
+// One pipeline of a network built in several (kiln_add_network's SEGMENTS; the node ranges
+// are network::segment_bounds): its inference forward, its training-mode forward (the next
+// segment's input during a training step; not built for the last) and its grad.
+struct segment_fns {
+    pipeline_fn forward, train_forward, grad;
+};
+
 struct kernel_variant {
     const char* schedule;  // "manual", "Mullapudi2016", ...
     const char* target;    // "host", "cuda"
-    pipeline_fn forward, grad;
+    pipeline_fn forward, grad;  // the whole network, when it is built as one pipeline
     // The smallest batch the compiled loops accept. kiln's own schedules guard every tail
     // (1). The autoschedulers vectorise the batch dimension with shifted tails, so a batch
     // under their vector width (16 floats with AVX-512) would read before the buffer:
     // model<Net> pads such forward batches and runs such training batches on "manual".
     int min_batch = 1;
+    std::vector<segment_fns> segments;  // non-empty: the network runs as these, in order
 };
 
 struct kernel_set {

@@ -17,6 +17,8 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dsl/network.hpp"
@@ -115,6 +117,7 @@ class model {
         // An autoscheduled build cannot take a batch under its vector width; the maths of
         // every variant is the same, so such a batch (a last, short mini-batch) runs manual.
         const kernel_variant& v = n >= static_cast<std::size_t>(variant_->min_batch) ? *variant_ : kernels_->find("manual");
+        if (!v.segments.empty()) return segmented_gradients(v, x, y, n, settings);
         call_pipeline(kernels_->network, v.grad, args);
         return cost;
     }
@@ -142,6 +145,7 @@ class model {
             out.resize(n * output_size);
             return out;
         }
+        if (!variant_->segments.empty()) return segmented_predict(x, n);
         std::vector<float> out(n * output_size);
         auto in = input_view(x, n);
         auto o = output_view(out.data(), n);
@@ -184,6 +188,73 @@ class model {
         return meta;
     }
 
+    // Loads the tensors a checkpoint holds into the parameters they name - a subset of this
+    // network's (a converted backbone under a new head). Every tensor must name a parameter
+    // with its shape; otherwise nothing is written. Returns the parameters the file lacks,
+    // which keep their values.
+    std::vector<std::string> load_subset(const std::filesystem::path& path) {
+        std::vector<tensor_ref> refs;
+        std::vector<std::string> problems, missing;
+        std::vector<bool> found(Net::params.size(), false);
+        for (const checkpoint_listing& t : list_checkpoint(path)) {
+            const std::size_t i = find_param(t.name);
+            if (i == Net::params.size()) problems.push_back(t.name + ": no such parameter in " + kernels_->network);
+            else if (t.shape != checkpoint_shape(Net::params[i]))
+                problems.push_back(t.name + ": shape " + shape_text(t.shape) + " in the file, " +
+                                   shape_text(checkpoint_shape(Net::params[i])) + " in the network");
+            else {
+                found[i] = true;
+                refs.push_back({t.name, t.shape, dtype::f32, params_.data() + Net::params[i].offset});
+            }
+        }
+        if (!problems.empty()) {
+            std::string text = path.string() + " does not fit " + kernels_->network + ":";
+            for (const std::string& p : problems) text += "\n  " + p;
+            throw error(text);
+        }
+        load_checkpoint(path, refs);
+        for (std::size_t i = 0; i < Net::params.size(); ++i)
+            if (!found[i]) missing.emplace_back(Net::params[i].name.view());
+        return missing;
+    }
+
+    // The same from tensors in memory (kiln-convert's in-process result): each with .name,
+    // .shape (outermost first) and .data. Checks everything before writing anything.
+    template <class Tensors>
+    std::vector<std::string> assign_subset(const Tensors& tensors, std::string_view source) {
+        std::vector<std::string> problems, missing;
+        std::vector<bool> found(Net::params.size(), false);
+        for (const auto& t : tensors) {
+            const std::size_t i = find_param(t.name);
+            if (i == Net::params.size()) problems.push_back(t.name + ": no such parameter in " + kernels_->network);
+            else if (t.shape != checkpoint_shape(Net::params[i]) || t.data.size() != Net::params[i].spec.size())
+                problems.push_back(t.name + ": shape " + shape_text(t.shape) + " in " + std::string(source) + ", " +
+                                   shape_text(checkpoint_shape(Net::params[i])) + " in the network");
+            else found[i] = true;
+        }
+        if (!problems.empty()) {
+            std::string text = std::string(source) + " does not fit " + kernels_->network + ":";
+            for (const std::string& p : problems) text += "\n  " + p;
+            throw error(text);
+        }
+        for (const auto& t : tensors)
+            std::copy(t.data.begin(), t.data.end(), params_.begin() + static_cast<std::ptrdiff_t>(Net::params[find_param(t.name)].offset));
+        for (std::size_t i = 0; i < Net::params.size(); ++i)
+            if (!found[i]) missing.emplace_back(Net::params[i].name.view());
+        return missing;
+    }
+
+    // The values of parameter `name` (its Halide layout), or an error naming what exists.
+    std::span<const float> parameter(std::string_view name) const {
+        const std::size_t i = find_param(name);
+        if (i == Net::params.size()) throw error(std::string(kernels_->network) + ": no parameter named " + std::string(name));
+        return std::span<const float>(params_).subspan(Net::params[i].offset, Net::params[i].spec.size());
+    }
+    std::span<float> parameter(std::string_view name) {
+        const std::span<const float> c = std::as_const(*this).parameter(name);
+        return {const_cast<float*>(c.data()), c.size()};
+    }
+
     static double accuracy(std::span<const float> p, std::span<const float> y, std::size_t n) {
         if constexpr (Net::loss == loss_kind::mse) return std::nan("");
         std::size_t right = 0;
@@ -197,6 +268,120 @@ class model {
     }
 
   private:
+    // ---------------------------------------------------------------- segmented networks
+    // A network built as several pipelines (kiln_add_network SEGMENTS): segment k is nodes
+    // [b[k], b[k + 1]) of the table, and reads node b[k] - 1's value in its natural dims.
+    std::vector<int> bounds_of(const kernel_variant& v) const {
+        std::vector<int> b = Net::segment_bounds(static_cast<int>(v.segments.size()));
+        if (b.size() != v.segments.size() + 1)
+            throw error(std::string(kernels_->network) + ": built as " + std::to_string(v.segments.size()) +
+                        " segments, but the network cuts into " + std::to_string(b.size() - 1) + "; rebuild");
+        return b;
+    }
+    // The value leaving node `node` for n samples, natural dims (c, x, y, n).
+    static halide_view<float> node_view(float* data, int node, std::size_t n) {
+        return halide_view<float>(data, with_batch(Net::node_table[static_cast<std::size_t>(node)].out, n));
+    }
+    static std::size_t node_size(int node, std::size_t n) {
+        return Net::node_table[static_cast<std::size_t>(node)].out.size() * n;
+    }
+    void add_segment_params(std::vector<pipeline_arg>& args, int begin, int end) const {
+        for (std::size_t i = 0; i < Net::params.size(); ++i)
+            if (Net::params[i].node >= begin && Net::params[i].node < end)
+                args.push_back({argument_name(Net::params[i]), param_views_[i].raw_buffer()});
+    }
+    static void add_settings(std::vector<pipeline_arg>& args, const step_settings& st) {
+        args.push_back(pipeline_arg::of_scalar("l2", &st.l2));
+        args.push_back(pipeline_arg::of_scalar("keep_prob", &st.keep_prob));
+        args.push_back(pipeline_arg::of_scalar("seed", &st.seed));
+        args.push_back(pipeline_arg::of_scalar("step", &st.step));
+    }
+
+    std::vector<float> segmented_predict(std::span<const float> x, std::size_t n) const {
+        const std::vector<int> b = bounds_of(*variant_);
+        std::vector<float> in(x.begin(), x.end()), out;
+        for (std::size_t k = 0; k < variant_->segments.size(); ++k) {
+            const int begin = b[k], end = b[k + 1];
+            out.assign(node_size(end - 1, n), 0.f);
+            auto iv = k == 0 ? input_view(in, n) : node_view(in.data(), begin - 1, n);
+            auto ov = node_view(out.data(), end - 1, n);
+            std::vector<pipeline_arg> args{{"input0", iv.raw_buffer()}};
+            add_segment_params(args, begin, end);
+            args.push_back({"prediction", ov.raw_buffer()});
+            call_pipeline(kernels_->network, variant_->segments[k].forward, args);
+            in.swap(out);
+        }
+        return in;
+    }
+
+    // Forward in training mode through every segment but the last, keeping each segment's
+    // input; then grad from the last segment back, each one's d_input the previous one's
+    // d_output. Each grad pipeline recomputes its segment's forward from the kept input.
+    float segmented_gradients(const kernel_variant& v, std::span<const float> x, std::span<const float> y,
+                              std::size_t n, const step_settings& settings) {
+        const std::vector<int> b = bounds_of(v);
+        const std::size_t K = v.segments.size();
+        std::vector<std::vector<float>> acts(K);
+        acts[0].assign(x.begin(), x.end());
+        for (std::size_t k = 0; k + 1 < K; ++k) {
+            acts[k + 1].assign(node_size(b[k + 1] - 1, n), 0.f);
+            auto iv = k == 0 ? input_view(acts[0], n) : node_view(acts[k].data(), b[k] - 1, n);
+            auto ov = node_view(acts[k + 1].data(), b[k + 1] - 1, n);
+            std::vector<pipeline_arg> args{{"input0", iv.raw_buffer()}};
+            add_segment_params(args, b[k], b[k + 1]);
+            add_settings(args, settings);
+            args.push_back({"prediction", ov.raw_buffer()});
+            call_pipeline(kernels_->network, v.segments[k].train_forward, args);
+        }
+        float total = 0;
+        std::vector<float> d_out, d_in;
+        for (std::size_t k = K; k-- > 0;) {
+            const int begin = b[k], end = b[k + 1];
+            float cost = 0;
+            auto iv = k == 0 ? input_view(acts[0], n) : node_view(acts[k].data(), begin - 1, n);
+            auto labels = output_view(const_cast<float*>(y.data()), n);
+            auto dov = node_view(d_out.data(), end - 1, n);
+            std::vector<pipeline_arg> args{{"input0", iv.raw_buffer()}};
+            if (k + 1 == K) args.push_back({"labels", labels.raw_buffer()});
+            else args.push_back({"d_output", dov.raw_buffer()});
+            add_segment_params(args, begin, end);
+            add_settings(args, settings);
+            auto c = halide_view<float>::make_scalar(&cost);
+            args.push_back({"cost", c.raw_buffer()});
+            const bool wants_d_input = k > 0 && codegen_trainable_before(begin);
+            d_in.assign(wants_d_input ? node_size(begin - 1, n) : 0, 0.f);
+            auto div = node_view(d_in.data(), begin - 1, n);
+            if (wants_d_input) args.push_back({"d_input", div.raw_buffer()});
+            for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i) {
+                if (Net::params[i].spec.frozen) continue;
+                if (Net::params[i].node >= begin && Net::params[i].node < end)
+                    args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g].raw_buffer()});
+                ++g;
+            }
+            call_pipeline(kernels_->network, v.segments[k].grad, args);
+            total += cost;
+            d_out.swap(d_in);
+            if (!wants_d_input) break;  // nothing below has a gradient
+        }
+        return total;
+    }
+    static bool codegen_trainable_before(int node) {
+        for (const param_entry& e : Net::params)
+            if (e.node < node && !e.spec.frozen) return true;
+        return false;
+    }
+
+    static std::size_t find_param(std::string_view name) {
+        for (std::size_t i = 0; i < Net::params.size(); ++i)
+            if (Net::params[i].name.view() == name) return i;
+        return Net::params.size();
+    }
+    static std::string shape_text(const std::vector<std::int64_t>& s) {
+        std::string t = "[";
+        for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+        return t + "]";
+    }
+
     static std::size_t argmax(const float* v) {
         std::size_t best = 0;
         for (std::size_t j = 1; j < output_size; ++j)
@@ -252,5 +437,22 @@ class model {
     std::vector<float> params_, grads_;
     mutable std::vector<halide_view<float>> param_views_, grad_views_;
 };
+
+// Copies every parameter of `to` from the parameter of `from` with the same name (and
+// shape): a network's frozen and unfrozen declarations share their names, so the phases of
+// transfer learning hand their weights on this way. Throws before writing when one is missing.
+template <class A, class B>
+void copy_parameters(const model<A>& from, model<B>& to) {
+    for (const param_entry& e : B::params) {
+        const std::span<const float> src = from.parameter(e.name.view());
+        if (src.size() != e.spec.size())
+            throw error(std::string(e.name.view()) + ": " + std::to_string(src.size()) + " values in " +
+                        from.kernels().network + ", " + std::to_string(e.spec.size()) + " in " + to.kernels().network);
+    }
+    for (const param_entry& e : B::params) {
+        const std::span<const float> src = from.parameter(e.name.view());
+        std::copy(src.begin(), src.end(), to.parameter(e.name.view()).begin());
+    }
+}
 
 }  // namespace kiln
