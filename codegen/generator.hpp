@@ -24,6 +24,7 @@
       named like the table with '.' -> '_' ("dense1_W"); outputs "prediction", or "cost"
       then "d_dense1_W" ... in table order. Every per-sample dimension is bound to its
       compile-time extent, so a wrongly shaped buffer is refused with Halide's message.  */
+#include <algorithm>
 #include <string>
 
 #include <Halide.h>
@@ -120,6 +121,12 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         if (d_output_) {
             bind_sample_dims(*d_output_, end_shape(), n_est);
             io.d_output = *d_output_;
+        }
+        if (grad() && !d_input_ && std::none_of(d_params_.begin(), d_params_.end(), [](auto* p) { return p; })) {
+            // A frozen segment with nothing trainable before it: no gradient to compute (the
+            // runtime stops before calling it), so no forward to lower either.
+            (*cost_)() = Halide::cast(elem, 0);
+            return;
         }
         training_inputs train;
         if (l2_) train = {*l2_, *keep_prob_, *seed_, *step_};

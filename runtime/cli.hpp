@@ -79,7 +79,10 @@ void print_info(const app_spec& spec, const kernel_set& k) {
             if (e.node == static_cast<int>(i)) count += e.spec.size();
         std::printf("  %-14s %-24s %-26s %zu\n", n.name.c_str(), n.kind, describe(n.out).c_str(), count);
     }
-    std::printf("\n  parameters: %zu in %zu tensors\n", Net::param_size, Net::params.size());
+    std::printf("\n  parameters: %zu in %zu tensors", Net::param_size, Net::params.size());
+    if constexpr (Net::frozen_size > 0)
+        std::printf(" (%zu frozen, %zu trainable)", Net::frozen_size, Net::grad_size);
+    std::printf("\n");
     for (const param_entry& e : Net::params) {
         std::string dims;
         for (auto d : checkpoint_shape(e)) dims += (dims.empty() ? "" : ", ") + std::to_string(d);

@@ -299,7 +299,9 @@ class model {
 
     std::vector<float> segmented_predict(std::span<const float> x, std::size_t n) const {
         const std::vector<int> b = bounds_of(*variant_);
-        std::vector<float> in(x.begin(), x.end()), out;
+        std::vector<float>& in = seg_in_;
+        std::vector<float>& out = seg_out_;
+        in.assign(x.begin(), x.end());
         for (std::size_t k = 0; k < variant_->segments.size(); ++k) {
             const int begin = b[k], end = b[k + 1];
             out.assign(node_size(end - 1, n), 0.f);
@@ -321,7 +323,9 @@ class model {
                               std::size_t n, const step_settings& settings) {
         const std::vector<int> b = bounds_of(v);
         const std::size_t K = v.segments.size();
-        std::vector<std::vector<float>> acts(K);
+        // buffers kept from call to call: fresh ones each step cost page faults (sys time)
+        std::vector<std::vector<float>>& acts = seg_acts_;
+        acts.resize(K);
         acts[0].assign(x.begin(), x.end());
         for (std::size_t k = 0; k + 1 < K; ++k) {
             acts[k + 1].assign(node_size(b[k + 1] - 1, n), 0.f);
@@ -334,7 +338,9 @@ class model {
             call_pipeline(kernels_->network, v.segments[k].train_forward, args);
         }
         float total = 0;
-        std::vector<float> d_out, d_in;
+        std::vector<float>& d_out = seg_d_out_;
+        std::vector<float>& d_in = seg_d_in_;
+        d_out.clear();
         for (std::size_t k = K; k-- > 0;) {
             const int begin = b[k], end = b[k + 1];
             float cost = 0;
@@ -436,6 +442,8 @@ class model {
     const kernel_variant* variant_;
     std::vector<float> params_, grads_;
     mutable std::vector<halide_view<float>> param_views_, grad_views_;
+    mutable std::vector<float> seg_in_, seg_out_, seg_d_out_, seg_d_in_;  // segmented runs' buffers
+    std::vector<std::vector<float>> seg_acts_;
 };
 
 // Copies every parameter of `to` from the parameter of `from` with the same name (and
