@@ -290,7 +290,8 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
     if (!gradients) return out;
 
     // ---------------------------------------------------------------- cost and backward
-    static_assert(Net::has_loss, "kiln: training needs a network that ends in a loss:: layer");
+    if (!Net::has_loss)  // a run-time check: a loss-free network still builds its forward
+        throw std::invalid_argument("kiln: training needs a network that ends in a loss:: layer");
     if (end < count) {  // a segment before the last: its gradient comes from the next one
         out.cost = Func("segment_cost");
         out.cost() = Halide::cast(type, 0);
