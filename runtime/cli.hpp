@@ -42,6 +42,9 @@ struct app_spec {
     // predict: one input file or argument -> one sample's features.
     std::function<std::vector<float>(const std::string& input)> sample_of;
     std::string predict_help = "image files (PNG or JPEG)";
+    // After training: recompute batch norms' running averages over this many mini-batches
+    // (model::recalibrate_batch_norm), for networks whose running averages lag (0: off).
+    std::size_t recalibrate_batch_norm = 0;
     // Extra pictures after training, besides the cost curve (planar: decision boundary).
     std::function<void(const std::filesystem::path& dir, const std::function<std::vector<float>(
                                                              std::span<const float>, std::size_t)>& predict,
@@ -214,6 +217,13 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
         fo.quiet = quiet;
         m.initialize(init, fo.seed, init_scale);
         const fit_history h = fit(m, train_set, fo);
+        if (spec.recalibrate_batch_norm > 0) {
+            const std::size_t b = fo.batch_size == 0 ? train_set.size() : fo.batch_size;
+            const std::size_t layers = m.recalibrate_batch_norm(train_set, b, spec.recalibrate_batch_norm, fo.seed);
+            if (!quiet)
+                std::printf("batch norm: %zu layers' running averages recomputed over %zu batches of the trained "
+                            "network\n", layers, spec.recalibrate_batch_norm);
+        }
         const evaluation tr = m.evaluate(train_set), te = m.evaluate(test_set);
         if (!quiet)
             std::printf("train accuracy: %.2f%%   test accuracy: %.2f%%\n", 100 * tr.accuracy, 100 * te.accuracy);

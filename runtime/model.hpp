@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "dsl/layers/batch_norm.hpp"
 #include "dsl/network.hpp"
 #include "runtime/checkpoint.hpp"
 #include "runtime/dataset.hpp"
@@ -242,6 +243,50 @@ class model {
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             if (!found[i]) missing.emplace_back(Net::params[i].name.view());
         return missing;
+    }
+
+    // "Precise BN": replaces every (trainable) batch norm's running averages with the mean of
+    // its batch statistics over `batches` mini-batches of `data` under the current weights.
+    // The compiled step updates running = m running + (1 - m) batch, so each batch's own
+    // statistic is (new - m old) / (1 - m). With Keras' m = 0.99 the running averages still
+    // carry a fifth of their initial values after 150 steps; this gives them the trained
+    // network's. No weight changes. Returns the number of batch norms recalibrated.
+    std::size_t recalibrate_batch_norm(const dataset& data, std::size_t batch_size, std::size_t batches,
+                                       std::uint64_t seed = 1) {
+        std::vector<double> momentum(Net::node_count, -1);
+        {
+            std::size_t k = 0;
+            hana::for_each(Net::nodes, [&](auto t) {
+                using N = typename decltype(t)::type;
+                if constexpr (node_traits<N>::what == node_info::role::layer) {
+                    using L = typename N::layer_type;
+                    if constexpr (is_batch_norm<L>::value) momentum[k] = L::momentum;
+                }
+                ++k;
+            });
+        }
+        std::vector<double> sum(Net::param_size, 0.0);
+        const mini_batches mb(data, std::min(batch_size, data.size()), seed);
+        const std::size_t count = std::min(batches, mb.count());
+        for (std::size_t b = 0; b < count; ++b) {
+            const batch_view v = mb[b];
+            compute_gradients(v.x, v.y, v.size);
+            for (const param_entry& e : Net::params) {
+                const double m = momentum[static_cast<std::size_t>(e.node)];
+                if (e.spec.trainable || e.spec.frozen || m < 0) continue;
+                const float* now = grads_.data() + (e.offset - Net::frozen_size);
+                const float* old = params_.data() + e.offset;
+                for (std::size_t i = 0; i < e.spec.size(); ++i) sum[e.offset + i] += (now[i] - m * old[i]) / (1 - m);
+            }
+        }
+        std::size_t layers = 0;
+        for (const param_entry& e : Net::params) {
+            if (e.spec.trainable || e.spec.frozen || momentum[static_cast<std::size_t>(e.node)] < 0 || count == 0) continue;
+            for (std::size_t i = 0; i < e.spec.size(); ++i)
+                params_[e.offset + i] = static_cast<float>(sum[e.offset + i] / static_cast<double>(count));
+            layers += std::string_view(e.name.view()).ends_with("running_mean");
+        }
+        return layers;
     }
 
     // The values of parameter `name` (its Halide layout), or an error naming what exists.

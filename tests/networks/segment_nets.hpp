@@ -14,3 +14,12 @@ inline constexpr auto segment_net =
     loss::softmax_cross_entropy;
 
 }  // namespace kiln::test
+
+namespace kiln::test {
+
+// Batch norm straight on the input: its batch statistics are the data's, computable by hand
+// (model::recalibrate_batch_norm's test).
+inline constexpr auto bn_first_net =
+    input(features<3>) >> batch_norm_with<1e-3, 0.99> >> dense<2> >> loss::softmax_cross_entropy;
+
+}  // namespace kiln::test

@@ -50,3 +50,47 @@ TEST_CASE("a network in three pipelines computes what it computes in one", "[net
     check_close(split.gradients(), whole.gradients(), 1e-4, "gradients and new running averages");
     CHECK(net::frozen_size > 0);
 }
+
+#include "bn_first_kernels.hpp"
+#include "runtime/dataset.hpp"
+
+TEST_CASE("recalibrate_batch_norm: running averages become the mean of the batches' statistics",
+          "[networks][batch_norm]") {
+    using bn_net = network_of<test::bn_first_net>;
+    model<bn_net> m(generated::bn_first::kernels);
+    m.initialize(init_scheme::xavier, 2);
+    dataset d;
+    d.features = 3;
+    d.outputs = 2;
+    rng gen(5);
+    for (int s = 0; s < 64; ++s) {
+        for (int f = 0; f < 3; ++f) d.x.push_back(static_cast<float>(f + 1) * static_cast<float>(gen.normal()) + f);
+        d.y.push_back(s % 2 ? 1.f : 0.f);
+        d.y.push_back(s % 2 ? 0.f : 1.f);
+    }
+    const std::size_t batch = 16, batches = 3;
+    const std::size_t layers = m.recalibrate_batch_norm(d, batch, batches, 9);
+    CHECK(layers == 1);
+    // the same batches, their statistics by hand: mean, and variance over the batch (/ M)
+    const mini_batches mb(d, batch, 9);
+    std::vector<double> mean(3, 0), var(3, 0);
+    for (std::size_t b = 0; b < batches; ++b) {
+        const batch_view v = mb[b];
+        for (int f = 0; f < 3; ++f) {
+            double mu = 0, sq = 0;
+            for (std::size_t s = 0; s < v.size; ++s) mu += v.x[s * 3 + f];
+            mu /= double(v.size);
+            for (std::size_t s = 0; s < v.size; ++s) sq += (v.x[s * 3 + f] - mu) * (v.x[s * 3 + f] - mu);
+            mean[f] += mu / batches;
+            var[f] += sq / double(v.size) / batches;
+        }
+    }
+    const std::span<const float> rm = m.parameter("batch_norm1.running_mean"), rv = m.parameter("batch_norm1.running_var");
+    for (int f = 0; f < 3; ++f) {
+        INFO("channel " << f);
+        // float32 statistics unwound through (new - m old) / (1 - m): 1 / (1 - m) = 100 scales
+        // their rounding (~1e-7 relative) up to ~1e-5
+        CHECK(rm[f] == Approx(mean[f]).margin(1e-4));
+        CHECK(rv[f] == Approx(var[f]).epsilon(1e-4));
+    }
+}
