@@ -7,7 +7,7 @@
                smaller). Training runs `iterations` steps if set, else `epochs` epochs.
     REPORTS    at iterations 0, print_every, 2 print_every ... (counted from 0, as the course
                does) and at the end: the cost of that step's batch before its update, with
-               epoch, training accuracy (of the first 512 samples), samples/s and time left. The history (what --plot
+               epoch, training accuracy (of 512 samples spread over the set), samples/s and time left. The history (what --plot
                draws) takes the cost every record_every iterations, by default ten times
                as often as it is printed.
     AUGMENT    when opt.augment is set, each step trains on a copy of its batch (one reusable
@@ -70,6 +70,16 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
     const lr_schedule decay = parse_lr_schedule(opt.lr_decay, opt.learning_rate);
     const std::size_t record_every =
         opt.record_every > 0 ? opt.record_every : std::max<std::size_t>(1, opt.print_every / 10);
+    // The reported training accuracy is taken on at most 512 samples spread evenly over the
+    // set (a set may be sorted by class): evaluating a big set at every report would cost more
+    // than the training (ResNet-50).
+    dataset sampled;
+    if (n > 512) {
+        std::vector<std::size_t> every(512);
+        for (std::size_t i = 0; i < every.size(); ++i) every[i] = i * n / every.size();
+        sampled = gather(train, every);
+    }
+    const dataset& probe = n > 512 ? sampled : train;
     fit_history h;
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
@@ -103,12 +113,7 @@ fit_history fit(model<Net>& m, const dataset& train, const fit_options& opt) {
             }
             if (!opt.quiet && (i % opt.print_every == 0 || step == total)) {
                 const double secs = std::chrono::duration<double>(clock::now() - start).count();
-                // the training accuracy of the first (at most) 512 samples: evaluating a whole
-                // big set at every report would cost more than the training (ResNet-50)
-                const std::size_t k = std::min<std::size_t>(n, 512);
-                const std::size_t F = model<Net>::sample_size, O = model<Net>::output_size;
-                const double acc = model<Net>::accuracy(m.predict(std::span(train.x).first(k * F), k),
-                                                        std::span(train.y).first(k * O), k);
+                const double acc = m.evaluate(probe).accuracy;
                 std::printf("Cost after iteration %zu: %.6f | epoch %zu | train accuracy %.2f%% | "
                             "%.3g samples/s | %.1fs left\n",
                             i, cost, epoch + 1, 100.0 * acc, h.samples / std::max(secs, 1e-9),
