@@ -1,18 +1,35 @@
 /*  kiln-bench: Google Benchmark over every network x stage x schedule.
-    NAMES     BM_<net>/<stage>/<schedule>, stage in train_b64 (one optimizer step: forward,
-              backward, SGD update), infer_b1, infer_b64 (forward only). Target host.
-    COUNTERS  items_per_second = samples/s (real time: Halide runs its own thread pool).
+    NAMES     BM_<net>/<stage>/<schedule>, stage train_b<N> (one optimizer step on a batch of
+              N: forward, backward, SGD update with lr 0.01, as model::train_step) or
+              infer_b<N> (forward only). Every network runs default_stages (train_b64,
+              infer_b1, infer_b64) unless it lists its own (ResNet-50: train_b8, train_b32,
+              infer_b1, infer_b8, infer_b32; at 224x224 train_b8, infer_b1, infer_b8).
+              Target host.
+    COUNTERS  items_per_second = samples/s (real time: Halide runs its own thread pool);
+              flop_per_sample: forward_flops<Net>() (2 F C KH KW W' H' per conv2d, 2 C KH KW
+              W' H' per depthwise_conv2d, 2 in out per dense, from the network type), 3x
+              that for a train stage (backward's d_x and d_W each cost about a forward);
+              GFLOPs = flop_per_sample x samples/s; pct_peak = GFLOPs as % of this machine's
+              FMA peak on as many threads as Halide's pool (measured once at start-up, see
+              bench/conv/peak.hpp; peak_fma_* in the JSON context).
     THREADS   HL_NUM_THREADS sets Halide's pool; bench/compare.py runs this binary and the
-              PyTorch twins (bench/pytorch/) at 1 and 2 threads and prints the ratios.     */
+              PyTorch twins (bench/pytorch/) at 1 and 2 threads and prints the ratios.
+    LARGE     -DKILN_BENCH_LARGE=ON also builds and registers resnet50_224 (minutes of Halide
+              compilation; off by default and in CI).                                      */
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <barrier>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "bench/conv/peak.hpp"
+#include "dsl/kiln.hpp"
 
 #include "fashion_mlp_kernels.hpp"
 #include "happy_house_kernels.hpp"
@@ -37,6 +54,14 @@
 #include "runtime/model.hpp"
 #include "runtime/random.hpp"
 #include "two_layer_nn_kernels.hpp"
+#if KILN_BENCH_RESNET50
+#include "networks/c4w2_resnet50/net.hpp"
+#include "resnet50_kernels.hpp"
+#endif
+#if KILN_BENCH_RESNET50_224
+#include "networks/c4w2_resnet50/bench_nets.hpp"
+#include "resnet50_224_kernels.hpp"
+#endif
 
 namespace {
 
@@ -56,8 +81,100 @@ std::vector<float> random_targets(std::size_t n, std::size_t outputs, std::uint6
     return y;
 }
 
+// ---------------------------------------------------------------- FLOPs
+// One sample's forward FLOPs per layer: a multiply-add is 2. Only the layers that multiply
+// weights count; activations, pools, batch norms, merges and losses are left out (they are
+// a few FLOPs per activation, noise next to the convolutions).
+template <class L>
+struct layer_flops {
+    static constexpr double of(kiln::shape, kiln::shape) { return 0; }
+};
+template <class L>
+struct layer_flops<kiln::frozen_t<L>> : layer_flops<L> {};
+template <int F, int KH, int KW, int S, kiln::padding P, bool B>
+struct layer_flops<kiln::conv2d_t<F, KH, KW, S, P, B>> {
+    // in (C, W, H), out (F, W', H'): 2 F C KH KW W' H'
+    static constexpr double of(kiln::shape in, kiln::shape out) { return 2.0 * F * in[0] * KH * KW * out[1] * out[2]; }
+};
+template <int KH, int KW, int S, kiln::padding P, bool B>
+struct layer_flops<kiln::depthwise_conv2d_t<KH, KW, S, P, B>> {
+    static constexpr double of(kiln::shape in, kiln::shape out) { return 2.0 * in[0] * KH * KW * out[1] * out[2]; }
+};
+template <int Out>
+struct layer_flops<kiln::dense_t<Out>> {
+    static constexpr double of(kiln::shape in, kiln::shape) { return 2.0 * in[0] * Out; }
+};
+
+// The network's forward FLOPs per sample, over its nodes in topological order.
 template <class Net>
-void register_network(const char* name, const kiln::kernel_set& kernels) {
+constexpr double forward_flops() {
+    double flops = 0;
+    boost::hana::for_each(Net::nodes, [&](auto t) {
+        using N = typename decltype(t)::type;
+        if constexpr (requires { typename N::layer_type; })
+            flops += layer_flops<typename N::layer_type>::of(N::from::out, N::out);
+    });
+    return flops;
+}
+
+// ---------------------------------------------------------------- peak
+// This machine's FP32 FMA peak: per thread, and with `threads` threads running the loop of
+// bench/conv/peak.hpp at once (on a VM the vCPUs may share cores). Each thread times its own
+// run and the span from the first start to the last end counts: the main thread, one more
+// than there are cores, may be scheduled late. Best of 5.
+double peak_flops_on(int threads) {
+    if (threads <= 1) return kiln::bench::measure_peak_flops();
+    using clock = std::chrono::steady_clock;
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        std::barrier start(threads);
+        std::vector<double> flops(static_cast<std::size_t>(threads));
+        std::vector<clock::time_point> begin(flops.size()), end(flops.size());
+        {
+            std::vector<std::jthread> pool;
+            for (std::size_t t = 0; t < flops.size(); ++t)
+                pool.emplace_back([&, t] {
+                    start.arrive_and_wait();
+                    begin[t] = clock::now();
+                    flops[t] = kiln::bench::fma_loop(4'000'000);
+                    end[t] = clock::now();
+                });
+        }  // joined
+        const double s =
+            std::chrono::duration<double>(*std::max_element(end.begin(), end.end()) -
+                                          *std::min_element(begin.begin(), begin.end())).count();
+        double total = 0;
+        for (double f : flops) total += f;
+        best = std::max(best, total / s);
+    }
+    return best;
+}
+
+int bench_threads();
+double peak_flops = 0;  // on bench_threads() threads, set in main
+
+// ---------------------------------------------------------------- networks
+struct stage {
+    bool train;
+    std::size_t batch;
+    std::string name() const { return (train ? "train_b" : "infer_b") + std::to_string(batch); }
+};
+const std::vector<stage> default_stages = {{true, 64}, {false, 1}, {false, 64}};
+
+void set_flop_counters(benchmark::State& state, double flop_per_sample, std::size_t batch) {
+    if (flop_per_sample <= 0) return;
+    const double per_iteration = flop_per_sample * static_cast<double>(batch);
+    state.counters["flop_per_sample"] = flop_per_sample;
+    state.counters["GFLOPs"] = benchmark::Counter(per_iteration / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    if (peak_flops > 0)
+        state.counters["pct_peak"] =
+            benchmark::Counter(per_iteration / peak_flops * 100, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class Net>
+void register_network(const char* name, const kiln::kernel_set& kernels,
+                      const std::vector<stage>& stages = default_stages) {
+    constexpr double flops = forward_flops<Net>();
     for (const kiln::kernel_variant& variant : kernels.variants) {
         const std::string schedule = variant.schedule;
         auto make = [&kernels, schedule] {
@@ -65,36 +182,31 @@ void register_network(const char* name, const kiln::kernel_set& kernels) {
             m->initialize(kiln::init_scheme::xavier, 1);
             return m;
         };
-        benchmark::RegisterBenchmark(("BM_" + std::string(name) + "/train_b64/" + schedule).c_str(),
-                                     [make](benchmark::State& state) {
-                                         auto m = make();
-                                         constexpr std::size_t n = 64;
-                                         const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
-                                         const auto y = random_targets(n, kiln::model<Net>::output_size, 3);
-                                         kiln::sgd opt(0.01f);
-                                         // warm-up, as bench/pytorch does: the first call
-                                         // pays for first-touch page faults of its buffers
-                                         m->compute_gradients(x, y, n);
-                                         for (auto _ : state) {
-                                             benchmark::DoNotOptimize(m->compute_gradients(x, y, n));
-                                             opt.step(m->parameters(), m->gradients());
-                                         }
-                                         state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
-                                     })
-            ->UseRealTime()
-            ->Unit(benchmark::kMicrosecond);
-        for (std::size_t n : {std::size_t{1}, std::size_t{64}}) {
-            benchmark::RegisterBenchmark(
-                ("BM_" + std::string(name) + "/infer_b" + std::to_string(n) + "/" + schedule).c_str(),
-                [make, n](benchmark::State& state) {
+        for (const stage& st : stages) {
+            const std::size_t n = st.batch;
+            const std::string full = "BM_" + std::string(name) + "/" + st.name() + "/" + schedule;
+            if (st.train)
+                benchmark::RegisterBenchmark(full.c_str(), [make, n](benchmark::State& state) {
+                    auto m = make();
+                    const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
+                    const auto y = random_targets(n, kiln::model<Net>::output_size, 3);
+                    kiln::sgd opt(0.01f);
+                    // warm-up, as bench/pytorch does: the first call pays for first-touch
+                    // page faults of its buffers
+                    m->train_step(x, y, n, opt);
+                    for (auto _ : state) benchmark::DoNotOptimize(m->train_step(x, y, n, opt));
+                    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+                    set_flop_counters(state, 3 * flops, n);
+                })->UseRealTime()->Unit(benchmark::kMicrosecond);
+            else
+                benchmark::RegisterBenchmark(full.c_str(), [make, n](benchmark::State& state) {
                     auto m = make();
                     const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
                     m->predict(x, n);  // warm-up
                     for (auto _ : state) benchmark::DoNotOptimize(m->predict(x, n));
                     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
-                })
-                ->UseRealTime()
-                ->Unit(benchmark::kMicrosecond);
+                    set_flop_counters(state, flops, n);
+                })->UseRealTime()->Unit(benchmark::kMicrosecond);
         }
     }
 }
@@ -169,6 +281,13 @@ void register_optimizers() {
 
 int main(int argc, char** argv) {
     using namespace kiln;
+    {
+        const double per_thread = kiln::bench::measure_peak_flops();
+        peak_flops = peak_flops_on(bench_threads());
+        benchmark::AddCustomContext("peak_fma_gflops_per_thread", std::to_string(per_thread / 1e9));
+        benchmark::AddCustomContext("peak_fma_gflops", std::to_string(peak_flops / 1e9));
+        benchmark::AddCustomContext("peak_fma_threads", std::to_string(bench_threads()));
+    }
     register_network<network_of<networks::logistic_regression>>("logistic_regression",
                                                                  generated::logistic_regression::kernels);
     register_network<network_of<networks::planar_classifier>>("planar_classifier",
@@ -182,6 +301,15 @@ int main(int argc, char** argv) {
     register_network<network_of<networks::fashion_mlp>>("fashion_mlp", generated::fashion_mlp::kernels);
     register_network<network_of<networks::signs_cnn>>("signs_cnn", generated::signs_cnn::kernels);
     register_network<network_of<networks::happy_house>>("happy_house", generated::happy_house::kernels);
+#if KILN_BENCH_RESNET50
+    register_network<network_of<networks::resnet50>>(
+        "resnet50", generated::resnet50::kernels,
+        {{true, 8}, {true, 32}, {false, 1}, {false, 8}, {false, 32}});
+#endif
+#if KILN_BENCH_RESNET50_224
+    register_network<network_of<networks::resnet50_224>>("resnet50_224", generated::resnet50_224::kernels,
+                                                          {{true, 8}, {false, 1}, {false, 8}});
+#endif
     register_optimizers();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

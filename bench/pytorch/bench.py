@@ -6,11 +6,19 @@ Usage (normally through bench/compare.py, which sets the environment for you):
       env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
       /usr/bin/python3 bench/pytorch/bench.py --threads 1 [--filter REGEX] \\
                                               [--min-time 0.5] [--json] [--channels-last]
+    /usr/bin/python3 bench/pytorch/bench.py --threads 1 --list [--filter REGEX]
 
-Benchmarks are named BM_<net>/<stage>/pytorch, stages as in kiln-bench:
-    train_b64  forward + BCE loss + backward + plain SGD step, batch 64
-    infer_b1   forward + sigmoid under torch.no_grad(), batch 1
-    infer_b64  same, batch 64
+Benchmarks are named BM_<net>/<stage>/pytorch, stages as in kiln-bench, each net's own
+list (models.py's Net.stages; by default train_b64, infer_b1, infer_b64):
+    train_b<N>  forward + loss (the net's: BCE or softmax cross-entropy) + backward + plain
+                SGD step (lr 0.01, no momentum, no weight decay: kiln-bench's kiln::sgd),
+                batch N; batch norms in training mode (batch statistics, running averages
+                updated), as kiln's training pipeline
+    infer_b<N>  forward + the head (sigmoid or softmax) under torch.no_grad(), eval mode,
+                batch N
+Counters (as kiln-bench's): flop_per_sample, the forward FLOPs of one sample from
+models.forward_flops (a train stage counts 3x forward: the backward's d_x and d_W are
+each about one forward), and GFLOPs, flop_per_sample x samples/s.
 
 Timing follows Google Benchmark's runner: after a short warm-up, run n iterations, and
 while the run took less than --min-time, grow n (x min_time*1.4/elapsed, at most x10 when
@@ -51,6 +59,9 @@ def parse_args(argv):
                    help="print Google-Benchmark-compatible JSON instead of a table")
     p.add_argument("--channels-last", action="store_true",
                    help="image nets: channels-last input and weights (default: NCHW)")
+    p.add_argument("--list", action="store_true",
+                   help="print the names --filter selects, one a line, and run nothing "
+                        "(--threads is not checked then)")
     args = p.parse_args(argv)
     if args.threads < 1:
         p.error("--threads must be >= 1")
@@ -213,27 +224,36 @@ def print_table(ctx, results):
     print(f"BLAS: {ctx['blas']}; image nets: {ctx['image_memory_format']}")
     w = max([len(r["name"]) for r in results] + [9])
     print(f"{'Benchmark':<{w}} {'time/iter':>14} {'CPU/iter':>14} "
-          f"{'iterations':>11} {'samples/s':>14}")
-    print("-" * (w + 57))
+          f"{'iterations':>11} {'samples/s':>14} {'GFLOP/s':>9}")
+    print("-" * (w + 67))
     for r in results:
         print(f"{r['name']:<{w}} {r['real_time']:>11.2f} us {r['cpu_time']:>11.2f} us "
-              f"{r['iterations']:>11d} {r['items_per_second']:>14.1f}")
+              f"{r['iterations']:>11d} {r['items_per_second']:>14.1f} {r['GFLOPs']:>9.3g}")
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    problems = check_environment(args.threads)
+    problems = [] if args.list else check_environment(args.threads)
     if problems:
         refuse(args.threads, problems)
     try:
         pattern = re.compile(args.filter)
     except re.error as e:
         sys.exit(f"bench.py: bad --filter regex {args.filter!r}: {e}")
+    if args.list:
+        sys.dont_write_bytecode = True
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from models import NETS
+        for net, spec in NETS.items():
+            for stage in spec.stages:
+                if pattern.search(f"BM_{net}/{stage}/pytorch"):
+                    print(f"BM_{net}/{stage}/pytorch")
+        return
 
     import torch  # only now: OpenBLAS/OpenMP read the environment when loaded
     sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from models import NETS, STAGES
+    from models import NETS, forward_flops, parse_stage
 
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
@@ -244,14 +264,17 @@ def main(argv=None):
               "baseline.", file=sys.stderr)
 
     jobs = [(f"BM_{net}/{stage}/pytorch", net, stage)
-            for net in NETS for stage in STAGES]
+            for net in NETS for stage in NETS[net].stages]
     jobs = [j for j in jobs if pattern.search(j[0])]
     if not jobs:
         print(f"bench.py: no benchmark matches --filter {args.filter!r}", file=sys.stderr)
 
-    results = []
+    results, flops = [], {}
     for name, net, stage in jobs:
-        batch, training = STAGES[stage]
+        batch, training = parse_stage(stage)
+        if net not in flops:
+            flops[net] = forward_flops(NETS[net])
+        flop_per_sample = flops[net] * (3 if training else 1)
         torch.manual_seed(0)  # fixed weights...
         gen = torch.Generator().manual_seed(1234)  # ...and fixed inputs
         step = make_step(torch, NETS[net], batch, training, gen, args.channels_last)
@@ -268,6 +291,8 @@ def main(argv=None):
             "cpu_time": cpu / iters * 1e6,
             "time_unit": "us",
             "items_per_second": iters * batch / wall,
+            "flop_per_sample": flop_per_sample,
+            "GFLOPs": flop_per_sample * iters * batch / wall / 1e9,
         })
 
     ctx = context(torch, args.threads, args.channels_last)

@@ -15,6 +15,15 @@ Each entry maps the kiln net name (as it appears in `BM_<net>/<stage>/<schedule>
     predict(z)     -> the inference head applied to the logits (kiln's infer stages return
                       probabilities, so ours include the sigmoid too).
     make_target(n, generator) -> random target batch of the right shape and dtype.
+    stages         -> the benchmark stages, kiln-bench's names: train_b<N> (one SGD step on
+                      a batch of N) and infer_b<N> (forward + head on N samples); default
+                      train_b64, infer_b1, infer_b64. A net lists its own where those do
+                      not fit (ResNet-50: train_b8, train_b32, infer_b1, infer_b8, infer_b32).
+
+FLOPs: forward_flops(net) counts one sample's forward pass from the built model (forward
+hooks on a batch of 1): 2 F C/groups KH KW H' W' per Conv2d, 2 in out per Linear, nothing
+for the elementwise layers, pools and batch norms. kiln-bench counts the same from the
+network type; compare.py checks that the two agree.
 
 Layer shapes follow DESIGN.md section 2: float32, features innermost, nn.Linear weight
 [out, in]. Initialisation does not affect timing; PyTorch's default is kept.
@@ -22,6 +31,7 @@ Layer shapes follow DESIGN.md section 2: float32, features innermost, nn.Linear 
 To add a net: write a builder and add one line to NETS. Nothing else changes.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +44,19 @@ def _binary_target(n: int, generator: torch.Generator) -> torch.Tensor:
     return torch.randint(0, 2, (n, 1), generator=generator).to(torch.float32)
 
 
+# The stages of every net that does not list its own (kiln-bench's default_stages).
+DEFAULT_STAGES = ("train_b64", "infer_b1", "infer_b64")
+_STAGE_RE = re.compile(r"^(train|infer)_b([1-9][0-9]*)$")
+
+
+def parse_stage(stage: str):
+    """'train_b32' -> (32, True); 'infer_b1' -> (1, False)."""
+    m = _STAGE_RE.match(stage)
+    if not m:
+        raise ValueError(f"stage {stage!r}: expected train_b<N> or infer_b<N>")
+    return int(m.group(2)), m.group(1) == "train"
+
+
 @dataclass(frozen=True)
 class Net:
     build: Callable[[], nn.Module]
@@ -43,6 +66,7 @@ class Net:
     predict: Callable[[torch.Tensor], torch.Tensor]
     make_target: Callable[[int, torch.Generator], torch.Tensor]
     in_shape: tuple = ()
+    stages: tuple = DEFAULT_STAGES
 
 
 def _mlp(sizes, hidden_act):
@@ -115,6 +139,62 @@ def _happy_house() -> Net:
                make_target=_binary_target, in_shape=(3, 64, 64))
 
 
+class _Bottleneck(nn.Module):
+    """C4W2A1's identity_block (shortcut = x) and convolutional_block (shortcut = 1x1 conv
+    with stride s + batch norm): 1x1 (stride s) -> BN -> ReLU -> fxf same -> BN -> ReLU ->
+    1x1 -> BN, plus the shortcut, then ReLU. Every conv has a bias, as Keras' Conv2D."""
+
+    def __init__(self, c_in, f, filters, stride, projection, bn):
+        super().__init__()
+        f1, f2, f3 = filters
+        self.main = nn.Sequential(
+            nn.Conv2d(c_in, f1, 1, stride=stride), bn(f1), nn.ReLU(),
+            nn.Conv2d(f1, f2, f, padding=f // 2), bn(f2), nn.ReLU(),  # "same" for odd f
+            nn.Conv2d(f2, f3, 1), bn(f3))
+        self.shortcut = (nn.Sequential(nn.Conv2d(c_in, f3, 1, stride=stride), bn(f3))
+                         if projection else nn.Identity())
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.main(x) + self.shortcut(x))
+
+
+def _resnet50(h, w, classes, stages=("train_b8", "train_b32", "infer_b1", "infer_b8",
+                                     "infer_b32")) -> Net:
+    """C4W2A1 ResNet-50 (networks/c4w2_resnet50/net.hpp): ZeroPad 3, conv 7x7/2 64, BN, ReLU,
+    max pool 3/2 valid; bottleneck stages [64,64,256]x3 (stride 1), [128,128,512]x4,
+    [256,256,1024]x6, [512,512,2048]x3 (stride 2), the first block of each a convolutional
+    block; avg pool 2x2 valid, flatten, dense -> classes (softmax + cross-entropy). Keras'
+    BatchNormalization: eps 1e-3, momentum 0.99, i.e. PyTorch's momentum 0.01. At 64x64 the
+    pool leaves 1x1x2048, at 224x224 3x3x2048. (kiln flattens (C, W, H) channels innermost,
+    PyTorch (C, H, W): a permutation of the dense weight's rows, the same work.)"""
+    def bn(c):
+        return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+
+    def out_extent(n):  # conv 7x7/2 after the pad, max pool 3/2, three stride-2 stages, pool 2
+        n = (n + 6 - 7) // 2 + 1
+        n = (n - 3) // 2 + 1
+        for _ in range(3):
+            n = (n - 1) // 2 + 1
+        return n // 2
+
+    def build():
+        layers = [nn.ZeroPad2d(3), nn.Conv2d(3, 64, 7, stride=2), bn(64), nn.ReLU(),
+                  nn.MaxPool2d(3, 2)]
+        c = 64
+        for filters, blocks, stride in (((64, 64, 256), 3, 1), ((128, 128, 512), 4, 2),
+                                        ((256, 256, 1024), 6, 2), ((512, 512, 2048), 3, 2)):
+            for i in range(blocks):
+                layers.append(_Bottleneck(c, 3, filters, stride if i == 0 else 1, i == 0, bn))
+                c = filters[2]
+        layers += [nn.AvgPool2d(2), nn.Flatten(),
+                   nn.Linear(c * out_extent(h) * out_extent(w), classes)]
+        return nn.Sequential(*layers)
+    return Net(build=build, in_features=h * w * 3, out_features=classes,
+               make_loss=nn.CrossEntropyLoss, predict=lambda z: torch.softmax(z, dim=1),
+               make_target=_class_target(classes), in_shape=(3, h, w), stages=stages)
+
+
 # name -> Net. Keep names identical to kiln's benchmark names (underscores).
 NETS = {
     # 64x64x3 image flattened -> 1
@@ -136,11 +216,39 @@ NETS = {
     # C4W1: the SIGNS CNN at 64x64x3 -> 6, and the Happy House model 64x64x3 -> 1
     "signs_cnn": _signs_cnn(64, 64, 3, 6),
     "happy_house": _happy_house(),
+    # C4W2A1: ResNet-50 at the course's 64x64x3 -> 6, and on 224x224x3 images (kiln builds
+    # that one only with -DKILN_BENCH_LARGE=ON)
+    "resnet50": _resnet50(64, 64, 6),
+    "resnet50_224": _resnet50(224, 224, 6, stages=("train_b8", "infer_b1", "infer_b8")),
 }
 
-# stage -> (batch, training?). Same names as kiln's `<stage>`.
-STAGES = {
-    "train_b64": (64, True),
-    "infer_b1": (1, False),
-    "infer_b64": (64, False),
-}
+
+def state_size(model: nn.Module) -> int:
+    """Parameters plus batch norms' running mean and variance (kiln's arena holds both;
+    num_batches_tracked, PyTorch's own bookkeeping, is left out)."""
+    return (sum(p.numel() for p in model.parameters()) +
+            sum(b.numel() for name, b in model.named_buffers()
+                if name.endswith(("running_mean", "running_var"))))
+
+
+def forward_flops(net: Net) -> int:
+    """FLOPs of one sample's forward pass (see the module docstring for what counts)."""
+    model = net.build().eval()
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            total += (2 * module.out_channels * (module.in_channels // module.groups) * kh * kw *
+                      output.shape[2] * output.shape[3])
+        elif isinstance(module, nn.Linear):
+            total += 2 * module.in_features * module.out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(torch.zeros(1, *(net.in_shape or (net.in_features,))))
+    for h in handles:
+        h.remove()
+    return total
