@@ -43,6 +43,8 @@ enum class stage_kind {
     conv_dw,     // dW(o, i, kx, ky) = sum_{x, y, n} dy(o, x, y, n) in(i, .., .., n)    r: (x, y, n)
     depthwise,   // element-wise over an image (c, x, y, n) with a short unrolled sum over a
                  // window of its own channel (depthwise_conv2d's forward and d_in)
+    recurrence,  // s(j, t, n) over a sequence's steps in order (ops/recurrent.hpp): an update on
+                 // RDom r = (J lanes, k reduction, t steps), t outermost; inner_extent = J's extent
 };
 
 struct stage {
@@ -117,6 +119,31 @@ struct op_ctx {
         stages->back().height = height;
     }
 };
+
+// A sequence Func (f, t, n) as (f, m), m = t + T n: the T x N steps as one batch, the same
+// memory order. And back.
+inline Func steps_as_batch(const Func& x, int T, const std::string& name) {
+    Var f("f"), m("m");
+    Func v(name);
+    v(f, m) = x(f, m % T, m / T);
+    return v;
+}
+inline Func batch_as_steps(const Func& x2, int T, const std::string& name) {
+    Var f("f"), t("t"), n("n");
+    Func v(name);
+    v(f, t, n) = x2(f, t + T * n);
+    return v;
+}
+
+// The context of a features layer run over the steps of `c` as one batch.
+inline op_ctx steps_ctx(const op_ctx& c, const std::string& suffix, int in_features, int out_features) {
+    op_ctx s = c;
+    s.name = c.name + suffix;
+    s.in = make_features(in_features);
+    s.out = make_features(out_features);
+    s.batch = c.batch * c.in[1];
+    return s;
+}
 
 struct grads {
     Func d_in;                   // undefined when the input needs no gradient

@@ -12,6 +12,8 @@
 #include "dsl/layers/global_avg_pool.hpp"
 #include "dsl/layers/losses.hpp"
 #include "dsl/layers/pool2d.hpp"
+#include "dsl/layers/recurrent.hpp"
+#include "dsl/layers/time_distributed.hpp"
 #include "dsl/layers/zero_pad2d.hpp"
 #include "dsl/network.hpp"
 #include "dsl/shape.hpp"

@@ -12,4 +12,6 @@
 #include "codegen/ops/losses.hpp"
 #include "codegen/ops/merge.hpp"
 #include "codegen/ops/pool2d.hpp"
+#include "codegen/ops/recurrent.hpp"
+#include "codegen/ops/time_distributed.hpp"
 #include "codegen/ops/zero_pad2d.hpp"

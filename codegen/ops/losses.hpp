@@ -11,7 +11,13 @@ namespace kiln::codegen {
 
 template <loss_kind K>
 struct op<loss_t<K>> {
-    static Func forward(const op_ctx& c, const Func& z, const std::vector<Func>&) {
+    // A sequence (F, T, N): every step a sample, through (f, m) views (context.hpp).
+    static op_ctx per_step(const op_ctx& c) { return steps_ctx(c, "", c.in[0], c.in[0]); }
+
+    static Func forward(const op_ctx& c, const Func& z, const std::vector<Func>& p_) {
+        if (c.in.kind == shape_kind::sequence)
+            return batch_as_steps(forward(per_step(c), steps_as_batch(z, c.in[1], c.name + "_z_steps"), p_), c.in[1],
+                                  c.name + "_seq");
         if constexpr (K == loss_kind::softmax_cross_entropy) return softmax_of(c, z, "fwd");
         Var f("f"), n("n");
         Func p = c.func("fwd");
@@ -22,6 +28,9 @@ struct op<loss_t<K>> {
     }
 
     static Func cost(const op_ctx& c, const Func& z, const Func& y) {
+        if (c.in.kind == shape_kind::sequence)
+            return cost(per_step(c), steps_as_batch(z, c.in[1], c.name + "_z_steps_c"),
+                        steps_as_batch(y, c.in[1], c.name + "_y_steps"));
         RDom r(0, c.out[0], 0, c.batch, c.name + "_r_cost");
         Expr zv = z(r.x, r.y), yv = y(r.x, r.y), term;
         if constexpr (K == loss_kind::sigmoid_cross_entropy) {
@@ -50,6 +59,13 @@ struct op<loss_t<K>> {
     }
 
     static Func d_logits(const op_ctx& c, const Func& z, const Func& p, const Func& y) {
+        if (c.in.kind == shape_kind::sequence) {
+            const int T = c.in[1];
+            return batch_as_steps(d_logits(per_step(c), steps_as_batch(z, T, c.name + "_z_steps_d"),
+                                           steps_as_batch(p, T, c.name + "_p_steps"),
+                                           steps_as_batch(y, T, c.name + "_y_steps_d")),
+                                  T, c.name + "_d_seq");
+        }
         Var f("f"), n("n");
         Func dz = c.func("d_in");
         Expr inv_n = c.k(1) / Halide::cast(c.type, c.batch);

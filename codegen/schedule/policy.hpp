@@ -165,6 +165,20 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         case stage_kind::conv_dw: schedule_conv_dw(s, natural, parallel_threshold); break;
         case stage_kind::depthwise: break;  // scheduled above
         case stage_kind::transpose: schedule_transpose(s, natural); break;
+        case stage_kind::recurrence: {
+            // Steps in order (t outermost), the reduction k, then the state slots J in
+            // vectors; samples in parallel. Each step reads slots of its own step that
+            // earlier k iterations finished, which Halide cannot prove race-free when J is
+            // vectorised: ops/recurrent.hpp's contract says why it is.
+            vectorize_pure(f);
+            if (!s.r.defined()) break;
+            Halide::Stage u = f.update();
+            u.allow_race_conditions();
+            const int wj = vector_width(natural, s.inner_extent);
+            if (wj > 1) u.vectorize(Halide::RVar(s.r.x), wj, TailStrategy::GuardWithIf);
+            if (static_cast<long>(s.inner_extent) * s.reduce_extent >= parallel_threshold) u.parallel(n);
+            break;
+        }
         case stage_kind::feature_sum:
         case stage_kind::scalar_sum:
             break;

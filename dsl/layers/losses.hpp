@@ -5,7 +5,10 @@
                                     max(z,0) - z y + log(1 + exp(-|z|))
       loss::softmax_cross_entropy   p = softmax(z); cost = mean_n (logsumexp(z) - sum_f y z)
       loss::mse                     p = z;          cost = mean over all elements (z - y)^2
-    REQUIRES  features (rank 1); softmax_cross_entropy needs F >= 2
+    REQUIRES  features (F), or a sequence (F, T): then every step is a sample, the cost is
+              the mean over T x N steps (PyTorch's and Keras' convention; C5W1A2 prints the
+              sum over a name's steps) and the targets are (F, T); softmax_cross_entropy
+              needs F >= 2
     SHAPE     unchanged (the targets y have the output's shape: 0/1 or one-hot)
     PARAMS    none
     GRADIENT  dz = (p - y) / N  for both cross-entropies;  dz = 2 (z - y) / (N F) for mse    */
@@ -29,9 +32,9 @@ struct loss_t {
         return cat("loss");
     }
     static constexpr shape_rule infer(shape in) {
-        if (in.kind != shape_kind::features)
-            return reject(cat(name(), ": expects features (rank 1), got ", describe(in),
-                              "; add flatten (or time_distributed) before the loss"));
+        if (in.kind == shape_kind::image)
+            return reject(cat(name(), ": expects features (F) or a sequence (F, T), got ", describe(in),
+                              "; add flatten before the loss"));
         if (K == loss_kind::softmax_cross_entropy && in[0] < 2)
             return reject(cat(name(), ": needs at least 2 classes, got ", describe(in),
                               "; use loss::sigmoid_cross_entropy for one output"));

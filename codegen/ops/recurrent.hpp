@@ -1,0 +1,239 @@
+#pragma once
+/*  rnn / lstm / gru: the lowering of dsl/layers/recurrent.hpp (maths there).
+    Shapes: x (F, T, N) -> h (H, T, N), or (H, N) for the last state.
+
+    The input projection of every step is one matmul over the T x N steps taken as a batch
+    (dense's lowering on a (F, T N) view). The recurrence is one Func per layer whose update
+    runs over the steps in order, t outermost, with an RDom (J, k, t): J the state slot (the
+    vector lanes), k the recurrent reduction, and one extra k = K iteration that finishes the
+    step (the LSTM's cell, the GRU's state). `likely(k < K)` lets Halide peel that last
+    iteration off the reduction's loop. The slots a step writes are read back at other
+    slots and steps (the previous state, the gates of the same step), so the update is
+    written on RDom coordinates and declared free of races: each (J, t) is written by one
+    iteration at a time, and a step reads only slots that step or an earlier one finished.
+      rnn   Z(j, t)       pre-activations: Z_t = W_x x_t + b + W_h tanh(Z_{t-1})
+      lstm  S(j, t), j < 4H the gates' pre-activations [i f g o], 4H <= j < 5H the cell c_t
+      gru   S(j, t), j < 3H W_h h_{t-1} + b_h [r z n], 3H <= j < 4H the state h_t
+    Backward (through time) is the same shape of Func over the steps in reverse:
+      rnn   Q(j, t) = dH_t + W_h^T dZ_{t+1}, with dZ_t = Q_t (1 - tanh^2 Z_t)
+      lstm  E(j, t), j < H: W_h^T dz_{t+1} (dh from the future); H <= j < 2H: dc_t
+      gru   E(j, t) = W_h^T dA_{t+1} + dh_{t+1} z_{t+1} (dh from the future)
+    and the weight gradients are dense's on (T N)-batches: dW_x from x and the gates'
+    gradients, dW_h from the previous states h_{t-1} (zero at t = 0) and the same.     */
+#include "codegen/context.hpp"
+#include "codegen/ops/dense.hpp"
+#include "dsl/layers/recurrent.hpp"
+
+namespace kiln::codegen {
+
+template <cell_kind Cell, int H, bool Sequences>
+struct op<recurrent_t<Cell, H, Sequences>> {
+    using L = recurrent_t<Cell, H, Sequences>;
+    static constexpr int G = L::gates * H;
+
+    static Expr sigmoid(const Expr& v) { return 1 / (1 + Halide::exp(-v)); }
+
+    // The input projection W_x x_t (+ b, or + b_x for the gru) of every step: (G, T, N).
+    static Func projection(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
+        const int T = c.in[1];
+        const op_ctx s = steps_ctx(c, "_x", c.in[0], G);
+        Func x2 = steps_as_batch(x, T, c.name + "_x_steps");
+        Func xw2 = op<dense_t<G>>::forward(s, x2, {p[0], p[2]});
+        return batch_as_steps(xw2, T, c.name + "_xw");
+    }
+
+    static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
+        const int T = c.in[1];
+        const Func xw = projection(c, x, p);
+        const Func& Wh = p[1];
+        Var j("j"), t("t"), n("n");
+        Func h = c.func("h");
+        if constexpr (Cell == cell_kind::rnn) {
+            Func Z = c.func("Z");
+            Z(j, t, n) = xw(j, t, n);
+            RDom r(0, H, 0, H, 1, std::max(T - 1, 1), c.name + "_r_steps");
+            if (T > 1) {
+                Z(r.x, r.z, n) += Wh(r.y, r.x) * Halide::tanh(Z(r.y, r.z - 1, n));
+            }
+            c.mark(Z, stage_kind::recurrence, T > 1 ? r : RDom(), H, H);
+            c.save("Z", Z);
+            h(j, t, n) = Halide::tanh(Z(j, t, n));
+        } else if constexpr (Cell == cell_kind::lstm) {
+            Func S = c.func("S");
+            S(j, t, n) = Halide::select(j < 4 * H, xw(Halide::min(j, 4 * H - 1), t, n), c.k(0));
+            RDom r(0, 5 * H, 0, H + 1, 0, T, c.name + "_r_steps");
+            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            const Expr h_prev = Halide::select(st > 0, sigmoid(S(3 * H + k, prev, n)) * Halide::tanh(S(4 * H + k, prev, n)),
+                                               c.k(0));
+            const Expr m = Halide::clamp(J - 4 * H, 0, H - 1);
+            const Expr c_prev = Halide::select(st > 0, S(4 * H + m, prev, n), c.k(0));
+            const Expr c_new = sigmoid(S(H + m, st, n)) * c_prev + sigmoid(S(m, st, n)) * Halide::tanh(S(2 * H + m, st, n));
+            S(J, st, n) = Halide::select(
+                Halide::likely(r.y < H),
+                S(J, st, n) + Halide::select(J < 4 * H, Wh(k, Halide::min(J, 4 * H - 1)) * h_prev, c.k(0)),
+                Halide::select(J >= 4 * H, c_new, S(J, st, n)));
+            c.mark(S, stage_kind::recurrence, r, 5 * H, H + 1);
+            c.save("S", S);
+            h(j, t, n) = sigmoid(S(3 * H + j, t, n)) * Halide::tanh(S(4 * H + j, t, n));
+        } else {
+            const Func& bh = p[3];
+            Func S = c.func("S");
+            S(j, t, n) = Halide::select(j < 3 * H, bh(Halide::min(j, 3 * H - 1)), c.k(0));
+            RDom r(0, 4 * H, 0, H + 1, 0, T, c.name + "_r_steps");
+            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            auto h_prev = [&](const Expr& i) { return Halide::select(st > 0, S(3 * H + i, prev, n), c.k(0)); };
+            const Expr m = Halide::clamp(J - 3 * H, 0, H - 1);
+            const Expr rg = sigmoid(xw(m, st, n) + S(m, st, n));
+            const Expr zg = sigmoid(xw(H + m, st, n) + S(H + m, st, n));
+            const Expr ng = Halide::tanh(xw(2 * H + m, st, n) + rg * S(2 * H + m, st, n));
+            const Expr h_new = (1 - zg) * ng + zg * h_prev(m);
+            S(J, st, n) = Halide::select(
+                Halide::likely(r.y < H),
+                S(J, st, n) + Halide::select(J < 3 * H, Wh(k, Halide::min(J, 3 * H - 1)) * h_prev(k), c.k(0)),
+                Halide::select(J >= 3 * H, h_new, S(J, st, n)));
+            c.mark(S, stage_kind::recurrence, r, 4 * H, H + 1);
+            c.save("S", S);
+            c.save("xw", xw);
+            h(j, t, n) = S(3 * H + j, t, n);
+        }
+        c.mark(h, stage_kind::pointwise, RDom(), H);
+        c.save("h", h);
+        if constexpr (Sequences) return h;
+        Func last = c.func("fwd");
+        last(j, n) = h(j, T - 1, n);
+        c.mark(last, stage_kind::pointwise, RDom(), H);
+        return last;
+    }
+
+    // The weight gradients and d_in from the gates' gradients dz (G, T, N) (what multiplies
+    // W_x x_t), dA (what multiplies W_h h_{t-1}; the same as dz but for the gru) and the
+    // previous states h_{t-1} (H, T, N).
+    static grads weight_grads(const op_ctx& c, const Func& x, const Func& dz, const Func& dA, const Func& h_prev,
+                              const std::vector<Func>& p) {
+        const int T = c.in[1];
+        const op_ctx sx = steps_ctx(c, "_x", c.in[0], G), sh = steps_ctx(c, "_h", H, G);
+        grads gx = op<dense_t<G>>::backward(sx, steps_as_batch(x, T, c.name + "_x_steps_b"), Func(),
+                                            steps_as_batch(dz, T, c.name + "_dz_steps"), {p[0], p[2]});
+        grads gh = op<dense_t<G>>::backward(sh, steps_as_batch(h_prev, T, c.name + "_h_prev_steps"), Func(),
+                                            steps_as_batch(dA, T, c.name + "_dA_steps"), {p[1], p[2]});
+        Func dx = batch_as_steps(gx.d_in, T, c.name + "_d_in_steps");
+        if constexpr (Cell == cell_kind::gru)
+            return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1], gh.d_params[1]}};
+        else
+            return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1]}};
+    }
+
+    static grads backward(const op_ctx& c, const Func& x, const Func&, const Func& dy, const std::vector<Func>& p) {
+        const int T = c.in[1];
+        const Func& Wh = p[1];
+        Var j("j"), t("t"), n("n");
+        // dH: the gradient reaching each step's output
+        Func dH = c.func("d_h_out");
+        if constexpr (Sequences) dH(j, t, n) = dy(j, t, n);
+        else dH(j, t, n) = Halide::select(t == T - 1, dy(j, n), c.k(0));
+        const Func h = c.restore("h");
+        Func h_prev = c.func("h_prev");
+        h_prev(j, t, n) = Halide::select(t > 0, h(j, Halide::max(t - 1, 0), n), c.k(0));
+        c.mark(h_prev, stage_kind::pointwise, RDom(), H);
+
+        if constexpr (Cell == cell_kind::rnn) {
+            const Func Z = c.restore("Z");
+            auto d_tanh = [&](const Expr& i, const Expr& s) {
+                const Expr a = Halide::tanh(Z(i, s, n));
+                return 1 - a * a;
+            };
+            Func Q = c.func("Q");
+            Q(j, t, n) = dH(j, t, n);
+            RDom r(0, H, 0, H, 0, std::max(T - 1, 1), c.name + "_r_bptt");
+            if (T > 1) {
+                const Expr st = T - 2 - r.z;
+                Q(r.x, st, n) += Wh(r.x, r.y) * (Q(r.y, st + 1, n) * d_tanh(r.y, st + 1));
+            }
+            c.mark(Q, stage_kind::recurrence, T > 1 ? r : RDom(), H, H);
+            Func dZ = c.func("d_Z");
+            dZ(j, t, n) = Q(j, t, n) * d_tanh(j, t);
+            c.mark(dZ, stage_kind::pointwise, RDom(), H);
+            return weight_grads(c, x, dZ, dZ, h_prev, p);
+        } else if constexpr (Cell == cell_kind::lstm) {
+            const Func S = c.restore("S");
+            // forward values at (m, s)
+            auto gate = [&](int q, const Expr& m, const Expr& s) {
+                const Expr z = S(q * H + m, s, n);
+                return q == 2 ? Halide::tanh(z) : sigmoid(z);
+            };
+            auto cell = [&](const Expr& m, const Expr& s) { return S(4 * H + m, s, n); };
+            auto cell_prev = [&](const Expr& m, const Expr& s) {
+                return Halide::select(s > 0, S(4 * H + m, Halide::max(s - 1, 0), n), c.k(0));
+            };
+            Func E = c.func("E");
+            E(j, t, n) = c.k(0);
+            // dz at (q H + m, s) from E at step s (finished)
+            auto d_gate = [&](const Expr& q, const Expr& m, const Expr& s) {
+                const Expr dc = E(H + m, s, n), dh = dH(m, s, n) + E(m, s, n);
+                const Expr i = gate(0, m, s), f = gate(1, m, s), g = gate(2, m, s), o = gate(3, m, s);
+                const Expr tc = Halide::tanh(cell(m, s));
+                return Halide::select(q == 0, dc * g * i * (1 - i),
+                                      q == 1, dc * cell_prev(m, s) * f * (1 - f),
+                                      q == 2, dc * i * (1 - g * g),
+                                      dh * tc * o * (1 - o));
+            };
+            RDom r(0, 2 * H, 0, 4 * H + 1, 0, T, c.name + "_r_bptt");
+            const Expr J = r.x, k = Halide::min(r.y, 4 * H - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
+            const Expr m = Halide::clamp(J - H, 0, H - 1);
+            const Expr tc = Halide::tanh(cell(m, st));
+            const Expr dc_new = (dH(m, st, n) + E(m, st, n)) * gate(3, m, st) * (1 - tc * tc) +
+                                Halide::select(st + 1 < T, E(H + m, next, n) * gate(1, m, next), c.k(0));
+            E(J, st, n) = Halide::select(
+                Halide::likely(r.y < 4 * H),
+                E(J, st, n) + Halide::select(J < H && st + 1 < T,
+                                             Wh(Halide::min(J, H - 1), k) * d_gate(k / H, k % H, next), c.k(0)),
+                Halide::select(J >= H, dc_new, E(J, st, n)));
+            c.mark(E, stage_kind::recurrence, r, 2 * H, 4 * H + 1);
+            Func dz = c.func("d_z");
+            dz(j, t, n) = d_gate(j / H, j % H, t);
+            c.mark(dz, stage_kind::pointwise, RDom(), G);
+            return weight_grads(c, x, dz, dz, h_prev, p);
+        } else {
+            const Func S = c.restore("S"), xw = c.restore("xw");
+            auto fwd = [&](const Expr& m, const Expr& s) {
+                const Expr rg = sigmoid(xw(m, s, n) + S(m, s, n));
+                const Expr zg = sigmoid(xw(H + m, s, n) + S(H + m, s, n));
+                const Expr ng = Halide::tanh(xw(2 * H + m, s, n) + rg * S(2 * H + m, s, n));
+                const Expr hp = Halide::select(s > 0, S(3 * H + m, Halide::max(s - 1, 0), n), c.k(0));
+                return std::array<Expr, 4>{rg, zg, ng, hp};
+            };
+            Func E = c.func("E");
+            E(j, t, n) = c.k(0);
+            // the pre-activations' gradients at (q H + m, s) from E at step s (finished);
+            // as_input: what multiplies W_x x (da_n) rather than W_h h (r da_n)
+            auto d_pre = [&](const Expr& q, const Expr& m, const Expr& s, bool as_input) {
+                const auto [rg, zg, ng, hp] = fwd(m, s);
+                const Expr dh = dH(m, s, n) + E(m, s, n);
+                const Expr da_n = dh * (1 - zg) * (1 - ng * ng);
+                return Halide::select(q == 0, da_n * S(2 * H + m, s, n) * rg * (1 - rg),
+                                      q == 1, dh * (hp - ng) * zg * (1 - zg),
+                                      as_input ? da_n : da_n * rg);
+            };
+            RDom r(0, H, 0, 3 * H + 1, 0, T, c.name + "_r_bptt");
+            const Expr J = r.x, k = Halide::min(r.y, 3 * H - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
+            const Expr z_next = fwd(J, next)[1];
+            E(J, st, n) += Halide::select(
+                st + 1 < T,
+                Halide::select(Halide::likely(r.y < 3 * H), Wh(J, k) * d_pre(k / H, k % H, next, false),
+                               (dH(J, next, n) + E(J, next, n)) * z_next),
+                c.k(0));
+            c.mark(E, stage_kind::recurrence, r, H, 3 * H + 1);
+            Func dz = c.func("d_z"), dA = c.func("d_A");
+            dz(j, t, n) = d_pre(j / H, j % H, t, true);
+            dA(j, t, n) = d_pre(j / H, j % H, t, false);
+            c.mark(dz, stage_kind::pointwise, RDom(), G);
+            c.mark(dA, stage_kind::pointwise, RDom(), G);
+            Func hp = c.func("h_prev_state");
+            hp(j, t, n) = Halide::select(t > 0, S(3 * H + j, Halide::max(t - 1, 0), n), c.k(0));
+            c.mark(hp, stage_kind::pointwise, RDom(), H);
+            return weight_grads(c, x, dz, dA, hp, p);
+        }
+    }
+};
+
+}  // namespace kiln::codegen

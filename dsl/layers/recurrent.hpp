@@ -1,0 +1,77 @@
+#pragma once
+/*  rnn<H>, lstm<H>, gru<H>: recurrent layers over a compile-time number of steps T, one set
+    of weights shared by every step, zero initial state.
+    WHAT IT REPRESENTS  with x_t the input at step t and h_{-1} = 0 (c_{-1} = 0):
+      rnn   h_t = tanh(W_x x_t + W_h h_{t-1} + b)                        (C5W1A1's rnn_cell,
+                                                                           Keras SimpleRNN)
+      lstm  [i f g o] = W_x x_t + W_h h_{t-1} + b, gates stacked in that order (PyTorch's
+            order; ONNX stacks i o f c, Keras i f c o);
+            c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g);  h_t = sigmoid(o) tanh(c_t)
+      gru   [r z n] gates; r = sigmoid(Wx_r x + bx_r + Wh_r h + bh_r), z likewise,
+            n = tanh(Wx_n x + bx_n + r (Wh_n h + bh_n));  h_t = (1 - z) n + z h_{t-1}
+            (the reset gate after the recurrent product: PyTorch's nn.GRU, Keras'
+            reset_after=True, ONNX's linear_before_reset=1)
+    USE       rnn<50> returns the last state h_{T-1} (features(H), Keras' default);
+              rnn<50>(return_sequences) returns every h_t (sequence(H, T)).
+    REQUIRES  H > 0; input a sequence (F, T)
+    SHAPE     (F, T) -> (H) or (H, T)
+    PARAMS    Halide order, innermost first, the output index outer as in dense:
+              rnn   W_x (F, H), W_h (H, H) weight-init; b (H) zeros
+              lstm  W_x (F, 4H), W_h (H, 4H); b (4H)
+              gru   W_x (F, 3H), W_h (H, 3H); b_x (3H), b_h (3H)
+              W(k, j) is PyTorch's weight_ih/weight_hh [j, k] (row-major, the same bytes).
+    GRADIENT  backpropagation through time (codegen/ops/recurrent.hpp): one reduction over
+              steps in reverse for the recurrent part, then the weight gradients as sums
+              over (t, n) of outer products.                                              */
+#include "dsl/layer.hpp"
+
+namespace kiln {
+
+enum class cell_kind { rnn, lstm, gru };
+
+// rnn<H>(return_sequences): the tag that asks for every step's state.
+struct return_sequences_t {};
+inline constexpr return_sequences_t return_sequences{};
+
+template <cell_kind Cell, int H, bool Sequences>
+struct recurrent_t {
+    static_assert(H > 0, "rnn/lstm/gru<H>: H (the state size) must be positive");
+    static constexpr cell_kind cell = Cell;
+    static constexpr int hidden = H;
+    static constexpr bool sequences = Sequences;
+    // gate blocks of H in W_x, W_h and b
+    static constexpr int gates = Cell == cell_kind::lstm ? 4 : Cell == cell_kind::gru ? 3 : 1;
+    static constexpr const char* kind = Cell == cell_kind::lstm ? "lstm" : Cell == cell_kind::gru ? "gru" : "rnn";
+    static constexpr fixed_string<> name() {
+        return cat(kind, "<", H, ">", Sequences ? "(return_sequences)" : "");
+    }
+    static constexpr shape_rule infer(shape in) {
+        if (in.kind != shape_kind::sequence)
+            return reject(cat(name(), ": expects a sequence (F, T), got ", describe(in),
+                              "; declare the input as sequence<F, T>"));
+        return accept(Sequences ? make_sequence(H, in[1]) : make_features(H));
+    }
+    static constexpr auto params(shape in) {
+        constexpr int G = gates * H;
+        if constexpr (Cell == cell_kind::gru)
+            return std::array<param_spec, 4>{{{"W_x", 2, {in[0], G, 1, 1}, param_init::weight, in[0], H},
+                                              {"W_h", 2, {H, G, 1, 1}, param_init::weight, H, H},
+                                              {"b_x", 1, {G, 1, 1, 1}, param_init::zeros, in[0], H},
+                                              {"b_h", 1, {G, 1, 1, 1}, param_init::zeros, H, H}}};
+        else
+            return std::array<param_spec, 3>{{{"W_x", 2, {in[0], G, 1, 1}, param_init::weight, in[0], H},
+                                              {"W_h", 2, {H, G, 1, 1}, param_init::weight, H, H},
+                                              {"b", 1, {G, 1, 1, 1}, param_init::zeros, in[0], H}}};
+    }
+    // rnn<H>(return_sequences)
+    constexpr recurrent_t<Cell, H, true> operator()(return_sequences_t) const { return {}; }
+};
+
+template <int H>
+inline constexpr recurrent_t<cell_kind::rnn, H, false> rnn{};
+template <int H>
+inline constexpr recurrent_t<cell_kind::lstm, H, false> lstm{};
+template <int H>
+inline constexpr recurrent_t<cell_kind::gru, H, false> gru{};
+
+}  // namespace kiln

@@ -1,0 +1,145 @@
+// rnn, lstm and gru (last state and return_sequences) and time_distributed(dense) through the
+// op harness: forward against the plain loops below (the cell equations of
+// dsl/layers/recurrent.hpp, step by step), every gradient against centred finite
+// differences of the compiled cost (backpropagation through time; a time_distributed dense
+// before the recurrent layer makes its d_in part of that dense's d_W), manual against naive.
+#include "op_harness.hpp"
+
+using namespace kiln;
+using namespace kiln::test;
+
+namespace {
+
+double sig(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+
+// x (F, T, N) -> h (H, T, N); W_x (F, G H), W_h (H, G H) with W(k, j) = W[k + K j].
+// kind 0 rnn, 1 lstm [i f g o], 2 gru [r z n] (reset after the recurrent product).
+tensor recurrent_ref(int kind, const tensor& x, int F, int T, int n, int H, const tensor& Wx, const tensor& Wh,
+                     const tensor& b, const tensor* bh) {
+    const int G = (kind == 1 ? 4 : kind == 2 ? 3 : 1) * H;
+    tensor out(static_cast<std::size_t>(H * T * n));
+    for (int s = 0; s < n; ++s) {
+        std::vector<double> h(H, 0.0), c(H, 0.0);
+        for (int t = 0; t < T; ++t) {
+            std::vector<double> ax(G), ah(G);  // W_x x_t + b, W_h h_{t-1} (+ b_h)
+            for (int j = 0; j < G; ++j) {
+                double a = b[j];
+                for (int f = 0; f < F; ++f) a += Wx[f + F * j] * x[f + F * (t + T * s)];
+                double r = bh ? (*bh)[j] : 0.0;
+                for (int k = 0; k < H; ++k) r += Wh[k + H * j] * h[k];
+                ax[j] = a;
+                ah[j] = r;
+            }
+            std::vector<double> next(H);
+            for (int m = 0; m < H; ++m) {
+                if (kind == 0) {
+                    next[m] = std::tanh(ax[m] + ah[m]);
+                } else if (kind == 1) {
+                    auto z = [&](int q) { return ax[q * H + m] + ah[q * H + m]; };
+                    c[m] = sig(z(1)) * c[m] + sig(z(0)) * std::tanh(z(2));
+                    next[m] = sig(z(3)) * std::tanh(c[m]);
+                } else {
+                    const double r = sig(ax[m] + ah[m]), z = sig(ax[H + m] + ah[H + m]);
+                    const double nn = std::tanh(ax[2 * H + m] + r * ah[2 * H + m]);
+                    next[m] = (1 - z) * nn + z * h[m];
+                }
+            }
+            h = next;
+            for (int m = 0; m < H; ++m) out[m + H * (t + T * s)] = h[m];
+        }
+    }
+    return out;
+}
+
+tensor last_step(const tensor& h, int H, int T, int n) {
+    tensor y(static_cast<std::size_t>(H * n));
+    for (int s = 0; s < n; ++s)
+        for (int m = 0; m < H; ++m) y[m + H * s] = h[m + H * (T - 1 + T * s)];
+    return y;
+}
+
+// a dense over the T x N steps of a sequence (the same memory order as a batch of T N)
+tensor per_step_dense(const tensor& x, const batch& b, const std::string& node, int steps) {
+    return dense_ref(x, b.param(node + ".W"), b.param(node + ".b"), steps);
+}
+
+template <int Kind>
+tensor cell(const batch& b, const std::string& node, const tensor& x, int F, int T, int H) {
+    if constexpr (Kind == 2)
+        return recurrent_ref(2, x, F, T, b.n, H, b.param(node + ".W_x"), b.param(node + ".W_h"), b.param(node + ".b_x"),
+                             &b.param(node + ".b_h"));
+    else
+        return recurrent_ref(Kind, x, F, T, b.n, H, b.param(node + ".W_x"), b.param(node + ".W_h"), b.param(node + ".b"),
+                             nullptr);
+}
+
+constexpr const char* names[] = {"rnn1", "lstm1", "gru1"};
+
+template <class Layer>
+constexpr int kind_of = Layer::cell == cell_kind::rnn ? 0 : Layer::cell == cell_kind::lstm ? 1 : 2;
+
+// the last state of 5 steps of 3 features, into a dense
+template <class Layer>
+struct last_case {
+    static constexpr double fd_eps = 1e-3;  // smooth: tanh, sigmoid, softmax, mse
+    static constexpr auto net = input(sequence<3, 5>) >> Layer{} >> dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        constexpr int K = kind_of<Layer>;
+        const tensor h = cell<K>(b, names[K], b.x[0], 3, 5, 4);
+        return dense_ref(last_step(h, 4, 5, b.n), b.param("dense1.W"), b.param("dense1.b"), b.n);
+    }
+};
+
+// a time_distributed dense + tanh before (its d_W carries the layer's d_in), every step's
+// state out, a time_distributed dense after, flattened into a dense and a softmax
+template <class Layer>
+struct sequence_case {
+    static constexpr double fd_eps = 1e-3;  // smooth: tanh, sigmoid, softmax, mse
+    static constexpr auto net = input(sequence<2, 4>) >> time_distributed(dense<3>) >> tanh_ >>
+                                Layer{}(return_sequences) >> time_distributed(dense<2>) >> flatten >> dense<3> >>
+                                loss::softmax_cross_entropy;
+    static tensor logits(const batch& b) {
+        constexpr int K = kind_of<Layer>;
+        tensor u = map_ref(per_step_dense(b.x[0], b, "dense1", 4 * b.n), [](double v) { return std::tanh(v); });
+        const tensor h = cell<K>(b, names[K], u, 3, 4, 5);
+        const tensor y = per_step_dense(h, b, "dense2", 4 * b.n);
+        return dense_ref(y, b.param("dense3.W"), b.param("dense3.b"), b.n);
+    }
+};
+
+// one step: the recurrence's first step alone (no W_h term) must still be right
+template <class Layer>
+struct one_step_case {
+    static constexpr double fd_eps = 1e-3;  // smooth: tanh, sigmoid, softmax, mse
+    static constexpr auto net = input(sequence<3, 1>) >> Layer{} >> dense<1> >> loss::mse;
+    static tensor logits(const batch& b) {
+        constexpr int K = kind_of<Layer>;
+        const tensor h = cell<K>(b, names[K], b.x[0], 3, 1, 2);
+        return dense_ref(h, b.param("dense1.W"), b.param("dense1.b"), b.n);
+    }
+};
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against finite differences, schedules",
+                   "[codegen][recurrent]", last_case<decltype(rnn<4>)>, last_case<decltype(lstm<4>)>,
+                   last_case<decltype(gru<4>)>, sequence_case<decltype(rnn<5>)>, sequence_case<decltype(lstm<5>)>,
+                   sequence_case<decltype(gru<5>)>, one_step_case<decltype(rnn<2>)>, one_step_case<decltype(lstm<2>)>,
+                   one_step_case<decltype(gru<2>)>) {
+    check_op<TestType>();
+}
+
+TEST_CASE("recurrent layers: shapes, parameters and names", "[codegen][recurrent]") {
+    using N1 = network<std::remove_cvref_t<decltype(input(sequence<27, 40>) >> rnn<50>(return_sequences) >>
+                                                    time_distributed(dense<27>) >> loss::softmax_cross_entropy)>>;
+    STATIC_REQUIRE(N1::output_shape == make_sequence(27, 40));
+    // Keras SimpleRNN(50) on 27 features: 27*50 + 50*50 + 50; Dense(27) per step: 50*27 + 27
+    STATIC_REQUIRE(N1::param_size == 27 * 50 + 50 * 50 + 50 + 50 * 27 + 27);
+    using N2 = network<std::remove_cvref_t<decltype(input(sequence<10, 7>) >> lstm<128> >> dense<3> >> loss::mse)>>;
+    STATIC_REQUIRE(N2::param_size == 4 * (10 * 128 + 128 * 128 + 128) + 128 * 3 + 3);  // Keras LSTM(128)
+    using N3 = network<std::remove_cvref_t<decltype(input(sequence<10, 7>) >> gru<16> >> dense<3> >> loss::mse)>>;
+    STATIC_REQUIRE(N3::param_size == 3 * (10 * 16 + 16 * 16 + 2 * 16) + 16 * 3 + 3);  // Keras GRU(reset_after)
+    CHECK(std::string(N1::params[0].name.view()) == "rnn1.W_x");
+    CHECK(std::string(N1::params[3].name.view()) == "dense1.W");  // time_distributed keeps the layer's name
+    CHECK(std::string(decltype(lstm<8>(return_sequences))::name().view()) == "lstm<8>(return_sequences)");
+}
