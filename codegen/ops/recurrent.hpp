@@ -236,4 +236,111 @@ struct op<recurrent_t<Cell, H, Sequences>> {
     }
 };
 
+// One step (dsl: rnn_cell, lstm_cell, gru_cell): x (F + S, N) = [x_t; state] -> the new state
+// (S, N). Two matmuls (dense's lowering on views of the input and of the state), then the
+// cell's element-wise update, the same maths as a step of the recurrence above.
+template <cell_kind Cell, int H>
+struct op<recurrent_cell_t<Cell, H>> {
+    using L = recurrent_cell_t<Cell, H>;
+    static constexpr int G = L::sequence_layer::gates * H;
+    static Expr sigmoid(const Expr& v) { return 1 / (1 + Halide::exp(-v)); }
+
+    static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
+        const int F = c.in[0] - L::state;
+        Var f("f"), j("j"), n("n");
+        Func xin(c.name + "_x_in"), hin(c.name + "_h_in"), zero(c.name + "_no_bias");
+        xin(f, n) = x(f, n);
+        hin(f, n) = x(F + f, n);
+        zero(j) = c.k(0);
+        op_ctx cx = c, ch = c;
+        cx.name = c.name + "_x";
+        cx.in = make_features(F);
+        cx.out = make_features(G);
+        ch.name = c.name + "_h";
+        ch.in = make_features(H);
+        ch.out = make_features(G);
+        const bool gru = Cell == cell_kind::gru;
+        Func ax = op<dense_t<G>>::forward(cx, xin, {p[0], p[2]});
+        Func ah = op<dense_t<G>>::forward(ch, hin, {p[1], gru ? p[3] : zero});
+        c.save("ax", ax);
+        c.save("ah", ah);
+        Func y = c.func("fwd");
+        auto h_prev = [&](const Expr& m) { return x(F + m, n); };
+        if constexpr (Cell == cell_kind::rnn) {
+            y(j, n) = Halide::tanh(ax(j, n) + ah(j, n));
+        } else if constexpr (Cell == cell_kind::lstm) {
+            const Expr m = j % H;
+            auto z = [&](int q) { return ax(q * H + m, n) + ah(q * H + m, n); };
+            const Expr c_new = sigmoid(z(1)) * x(F + H + m, n) + sigmoid(z(0)) * Halide::tanh(z(2));
+            y(j, n) = Halide::select(j < H, sigmoid(z(3)) * Halide::tanh(c_new), c_new);
+        } else {
+            const Expr rg = sigmoid(ax(j, n) + ah(j, n)), zg = sigmoid(ax(H + j, n) + ah(H + j, n));
+            const Expr ng = Halide::tanh(ax(2 * H + j, n) + rg * ah(2 * H + j, n));
+            y(j, n) = (1 - zg) * ng + zg * h_prev(j);
+        }
+        c.mark(y, stage_kind::pointwise, RDom(), L::state);
+        return y;
+    }
+
+    // dy (S, N): d cost / d the new state. Gives d_in (F + S, N): d x_t, then d state.
+    static grads backward(const op_ctx& c, const Func& x, const Func& y, const Func& dy, const std::vector<Func>& p) {
+        const int F = c.in[0] - L::state;
+        const Func ax = c.restore("ax"), ah = c.restore("ah");
+        Var f("f"), j("j"), n("n");
+        Func dz = c.func("d_z"), dA = c.func("d_A");  // what multiplies W_x x_t, and W_h h
+        Expr d_direct = c.k(0);                       // d h through no weight (gru: z h)
+        Expr d_cell = c.k(0);                         // lstm: d c_{t-1}
+        if constexpr (Cell == cell_kind::rnn) {
+            dz(j, n) = dy(j, n) * (1 - y(j, n) * y(j, n));
+            dA(j, n) = dz(j, n);
+        } else if constexpr (Cell == cell_kind::lstm) {
+            const Expr m = j % H, q = j / H;
+            auto z = [&](int g) { return ax(g * H + m, n) + ah(g * H + m, n); };
+            const Expr i = sigmoid(z(0)), fg = sigmoid(z(1)), g = Halide::tanh(z(2)), o = sigmoid(z(3));
+            const Expr c_prev = x(F + H + m, n), tc = Halide::tanh(y(H + m, n));
+            const Expr dc = dy(H + m, n) + dy(m, n) * o * (1 - tc * tc);
+            dz(j, n) = Halide::select(q == 0, dc * g * i * (1 - i), q == 1, dc * c_prev * fg * (1 - fg),
+                                      q == 2, dc * i * (1 - g * g), dy(m, n) * tc * o * (1 - o));
+            dA(j, n) = dz(j, n);
+            const Expr mf = Halide::clamp(f - F - H, 0, H - 1);
+            d_cell = (dy(H + mf, n) + dy(mf, n) * sigmoid(ax(3 * H + mf, n) + ah(3 * H + mf, n)) *
+                                          (1 - Halide::tanh(y(H + mf, n)) * Halide::tanh(y(H + mf, n)))) *
+                     sigmoid(ax(H + mf, n) + ah(H + mf, n));
+        } else {
+            const Expr m = j % H, q = j / H;
+            const Expr rg = sigmoid(ax(m, n) + ah(m, n)), zg = sigmoid(ax(H + m, n) + ah(H + m, n));
+            const Expr ng = Halide::tanh(ax(2 * H + m, n) + rg * ah(2 * H + m, n));
+            const Expr da_n = dy(m, n) * (1 - zg) * (1 - ng * ng);
+            const Expr da_r = da_n * ah(2 * H + m, n) * rg * (1 - rg);
+            const Expr da_z = dy(m, n) * (x(F + m, n) - ng) * zg * (1 - zg);
+            dz(j, n) = Halide::select(q == 0, da_r, q == 1, da_z, da_n);
+            dA(j, n) = Halide::select(q == 0, da_r, q == 1, da_z, da_n * rg);
+            const Expr mf = Halide::clamp(f - F, 0, H - 1);
+            d_direct = dy(mf, n) * sigmoid(ax(H + mf, n) + ah(H + mf, n));
+        }
+        c.mark(dz, stage_kind::pointwise, RDom(), G);
+        c.mark(dA, stage_kind::pointwise, RDom(), G);
+        Func xin(c.name + "_x_in_b"), hin(c.name + "_h_in_b"), zero(c.name + "_no_bias_b");
+        xin(f, n) = x(f, n);
+        hin(f, n) = x(F + f, n);
+        zero(j) = c.k(0);
+        op_ctx cx = c, ch = c;
+        cx.name = c.name + "_x";
+        cx.in = make_features(F);
+        cx.out = make_features(G);
+        ch.name = c.name + "_h";
+        ch.in = make_features(H);
+        ch.out = make_features(G);
+        constexpr bool gru = Cell == cell_kind::gru;
+        grads gx = op<dense_t<G>>::backward(cx, xin, Func(), dz, {p[0], p[2]});
+        grads gh = op<dense_t<G>>::backward(ch, hin, Func(), dA, {p[1], gru ? p[3] : zero});
+        Func dx = c.func("d_in");
+        dx(f, n) = Halide::select(f < F, gx.d_in(Halide::min(f, F - 1), n),
+                                  f < F + H, gh.d_in(Halide::clamp(f - F, 0, H - 1), n) + d_direct, d_cell);
+        c.mark(dx, stage_kind::pointwise, RDom(), c.in[0]);
+        if constexpr (gru) return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1], gh.d_params[1]}};
+        else return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1]}};
+    }
+};
+
 }  // namespace kiln::codegen

@@ -67,6 +67,40 @@ struct recurrent_t {
     constexpr recurrent_t<Cell, H, true> operator()(return_sequences_t) const { return {}; }
 };
 
+/*  rnn_cell<H>, lstm_cell<H>, gru_cell<H>: one step of the layer above, for generation step
+    by step (C5W1A2's sample()): the previous state comes in with the input and the new
+    state goes out, so a compiled one-step network can be called in a loop.
+    REQUIRES  input features (F + S): x_t, then the state (S = H; the lstm's S = 2H: h, c)
+    SHAPE     (F + S) -> (S), the new state [h_t] (lstm: [h_t; c_t])
+    PARAMS    the layer's, same names and shapes for F: a one-step network declared with the
+              same kinds in the same order shares the trained network's parameter names
+              (model::copy_parameters)
+    GRADIENT  one step's: d x_t and d state (d_in), and the weights' (truncated BPTT by hand) */
+template <cell_kind Cell, int H>
+struct recurrent_cell_t {
+    static_assert(H > 0, "rnn_cell/lstm_cell/gru_cell<H>: H must be positive");
+    using sequence_layer = recurrent_t<Cell, H, false>;
+    static constexpr cell_kind cell = Cell;
+    static constexpr int hidden = H;
+    static constexpr int state = Cell == cell_kind::lstm ? 2 * H : H;
+    static constexpr const char* kind = sequence_layer::kind;
+    static constexpr fixed_string<> name() { return cat(kind, "_cell<", H, ">"); }
+    static constexpr shape_rule infer(shape in) {
+        if (in.kind != shape_kind::features || in[0] <= state)
+            return reject(cat(name(), ": expects features (F + ", state, ") - the step's input then the state - ",
+                              "with F > 0, got ", describe(in)));
+        return accept(make_features(state));
+    }
+    static constexpr auto params(shape in) { return sequence_layer::params(make_sequence(in[0] - state, 1)); }
+};
+
+template <int H>
+inline constexpr recurrent_cell_t<cell_kind::rnn, H> rnn_cell{};
+template <int H>
+inline constexpr recurrent_cell_t<cell_kind::lstm, H> lstm_cell{};
+template <int H>
+inline constexpr recurrent_cell_t<cell_kind::gru, H> gru_cell{};
+
 template <int H>
 inline constexpr recurrent_t<cell_kind::rnn, H, false> rnn{};
 template <int H>

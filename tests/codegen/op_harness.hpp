@@ -165,9 +165,10 @@ batch random_batch(int n, unsigned seed) {
         b.p.emplace_back(e.spec.size());
         for (double& v : b.p.back()) v = u(rng);
     }
-    const int O = Net::output_shape[0];
-    b.y.assign(static_cast<std::size_t>(O * n), 0.0);
-    for (int s = 0; s < n; ++s) {
+    // a row per sample, or per step of each sample for a sequence output (O, T)
+    const int O = Net::output_shape[0], rows = n * static_cast<int>(Net::output_shape.size()) / O;
+    b.y.assign(static_cast<std::size_t>(O * rows), 0.0);
+    for (int s = 0; s < rows; ++s) {
         const int hot = std::uniform_int_distribution<int>(0, O - 1)(rng);
         for (int o = 0; o < O; ++o) {
             double& y = b.y[static_cast<std::size_t>(o + O * s)];
@@ -227,9 +228,10 @@ class jit_network {
             params_.push_back(p);
             params.push_back(p);
         }
-        labels_ = ImageParam(t, 2, "labels");
-        labels_.dim(0).set_bounds(0, Net::output_shape[0]);
-        labels_.dim(1).set_min(0);
+        // (output dims..., N), as the AOT generator's labels: (O, N), or (O, T, N) for a sequence
+        labels_ = ImageParam(t, Net::output_shape.rank + 1, "labels");
+        for (int d = 0; d < Net::output_shape.rank; ++d) labels_.dim(d).set_bounds(0, Net::output_shape[d]);
+        labels_.dim(Net::output_shape.rank).set_min(0);
         const codegen::training_inputs train{Halide::cast(t, Expr(l2)), Halide::cast(t, Expr(keep_prob)),
                                              Expr(uint32_t{7}), Expr(uint32_t{3})};
         codegen::lowered l = codegen::lower<Net>(t, inputs, params, inputs_[0].dim(1).extent(), labels_, &train);
@@ -274,10 +276,13 @@ class jit_network {
             param_bufs_.push_back(load(b.p[i], std::vector<int>(spec.dims.begin(), spec.dims.begin() + spec.rank)));
             params_[i].set(param_bufs_.back());
         }
-        labels_.set(load(b.y, {Net::output_shape[0], b.n}));
+        std::vector<int> label_dims;
+        for (int d = 0; d < Net::output_shape.rank; ++d) label_dims.push_back(Net::output_shape[d]);
+        label_dims.push_back(b.n);
+        labels_.set(load(b.y, label_dims));
         outs_.clear();
         outs_.push_back(make_buffer(type_, {}));
-        outs_.push_back(make_buffer(type_, {Net::output_shape[0], b.n}));
+        outs_.push_back(make_buffer(type_, label_dims));  // the prediction: the labels' shape
         for (const param_entry& e : Net::params)
             if (grads_ && !e.spec.frozen) outs_.push_back(make_buffer(type_, std::vector<int>(e.spec.dims.begin(), e.spec.dims.begin() + e.spec.rank)));
     }

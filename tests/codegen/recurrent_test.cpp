@@ -122,13 +122,67 @@ struct one_step_case {
     }
 };
 
+
+// One step with a given state: xs (F + S, N) = [x; h] or [x; h; c] -> the new state (S, N).
+tensor cell_step_ref(int kind, const tensor& xs, int F, int n, int H, const tensor& Wx, const tensor& Wh,
+                     const tensor& b, const tensor* bh) {
+    const int G = (kind == 1 ? 4 : kind == 2 ? 3 : 1) * H, S = kind == 1 ? 2 * H : H, I = F + S;
+    tensor out(static_cast<std::size_t>(S * n));
+    for (int s = 0; s < n; ++s) {
+        std::vector<double> ax(G), ah(G);
+        for (int j = 0; j < G; ++j) {
+            ax[j] = b[j];
+            ah[j] = bh ? (*bh)[j] : 0.0;
+            for (int f = 0; f < F; ++f) ax[j] += Wx[f + F * j] * xs[f + I * s];
+            for (int k = 0; k < H; ++k) ah[j] += Wh[k + H * j] * xs[F + k + I * s];
+        }
+        for (int m = 0; m < H; ++m) {
+            const double h = xs[F + m + I * s];
+            if (kind == 0) {
+                out[m + S * s] = std::tanh(ax[m] + ah[m]);
+            } else if (kind == 1) {
+                auto z = [&](int q) { return ax[q * H + m] + ah[q * H + m]; };
+                const double c = sig(z(1)) * xs[F + H + m + I * s] + sig(z(0)) * std::tanh(z(2));
+                out[m + S * s] = sig(z(3)) * std::tanh(c);
+                out[H + m + S * s] = c;
+            } else {
+                const double r = sig(ax[m] + ah[m]), z = sig(ax[H + m] + ah[H + m]);
+                const double nn = std::tanh(ax[2 * H + m] + r * ah[2 * H + m]);
+                out[m + S * s] = (1 - z) * nn + z * h;
+            }
+        }
+    }
+    return out;
+}
+
+// one step with a state computed by a dense + tanh from the input (so the cell's d_in, for
+// both x_t and the state, is checked through dense1's d_W), into a dense
+template <class Cell>
+struct cell_case {
+    static constexpr double fd_eps = 1e-3;  // smooth
+    static constexpr int S = Cell::state;
+    static constexpr auto net = input(features<4>) >> dense<3 + S> >> tanh_ >> Cell{} >> dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        constexpr int K = Cell::cell == cell_kind::rnn ? 0 : Cell::cell == cell_kind::lstm ? 1 : 2;
+        const tensor u = map_ref(dense_ref(b.x[0], b.param("dense1.W"), b.param("dense1.b"), b.n),
+                                 [](double v) { return std::tanh(v); });
+        const std::string node = names[K];
+        const tensor h = K == 2 ? cell_step_ref(2, u, 3, b.n, 3, b.param(node + ".W_x"), b.param(node + ".W_h"),
+                                                b.param(node + ".b_x"), &b.param(node + ".b_h"))
+                                : cell_step_ref(K, u, 3, b.n, 3, b.param(node + ".W_x"), b.param(node + ".W_h"),
+                                                b.param(node + ".b"), nullptr);
+        return dense_ref(h, b.param("dense2.W"), b.param("dense2.b"), b.n);
+    }
+};
 }  // namespace
 
 TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against finite differences, schedules",
                    "[codegen][recurrent]", last_case<decltype(rnn<4>)>, last_case<decltype(lstm<4>)>,
                    last_case<decltype(gru<4>)>, sequence_case<decltype(rnn<5>)>, sequence_case<decltype(lstm<5>)>,
                    sequence_case<decltype(gru<5>)>, one_step_case<decltype(rnn<2>)>, one_step_case<decltype(lstm<2>)>,
-                   one_step_case<decltype(gru<2>)>) {
+                   one_step_case<decltype(gru<2>)>, cell_case<std::remove_cvref_t<decltype(rnn_cell<3>)>>,
+                   cell_case<std::remove_cvref_t<decltype(lstm_cell<3>)>>,
+                   cell_case<std::remove_cvref_t<decltype(gru_cell<3>)>>) {
     check_op<TestType>();
 }
 
@@ -254,4 +308,54 @@ TEST_CASE("ONNX RNN, LSTM and GRU node tests", "[codegen][recurrent][onnx]") {
     check_onnx_recurrent<decltype(gru<5>), 2, 1, 5>("test_gru_defaults");
     check_onnx_recurrent<decltype(gru<6>), 2, 1, 6>("test_gru_batchwise");
     // test_lstm_with_peepholes uses peepholes, initial states and sequence_lens: not kiln's lstm.
+}
+
+// ---------------------------------------------------------------- one step at a time
+// The one-step networks (rnn_cell, lstm_cell, gru_cell) called in a loop, feeding each new
+// state back with the next input, give the sequence layer's every state, with the same
+// parameters (same names, same order).
+namespace {
+
+template <class Cell, int F, int T>
+void check_cell_steps() {
+    using Seq = typename Cell::sequence_layer;
+    constexpr int H = Cell::hidden, S = Cell::state;
+    using SeqNet = network<std::remove_cvref_t<decltype(input(sequence<F, T>) >> Seq{}(return_sequences) >> loss::mse)>>;
+    using StepNet = network<std::remove_cvref_t<decltype(input(features<F + S>) >> Cell{} >> loss::mse)>>;
+    static_assert(SeqNet::params.size() == StepNet::params.size());
+    const int n = 3;
+    batch seq = random_batch<SeqNet>(n, 99);
+    jit_network<SeqNet> seq_jit(Halide::Float(64), sched::manual, false);
+    seq_jit.bind(seq);
+    const tensor want = seq_jit.run().prediction;  // (H, T, N)
+
+    batch step = random_batch<StepNet>(n, 5);
+    for (std::size_t i = 0; i < StepNet::params.size(); ++i) {
+        REQUIRE(std::string(StepNet::params[i].name.view()) == std::string(SeqNet::params[i].name.view()));
+        step.p[i] = seq.p[i];
+    }
+    jit_network<StepNet> step_jit(Halide::Float(64), sched::manual, false);
+    tensor state(static_cast<std::size_t>(S * n), 0.0);
+    double worst = 0;
+    for (int t = 0; t < T; ++t) {
+        for (int s = 0; s < n; ++s) {
+            for (int f = 0; f < F; ++f) step.x[0][f + (F + S) * s] = seq.x[0][f + F * (t + T * s)];
+            for (int k = 0; k < S; ++k) step.x[0][F + k + (F + S) * s] = state[k + S * s];
+        }
+        step_jit.bind(step);
+        state = step_jit.run().prediction;
+        for (int s = 0; s < n; ++s)
+            for (int m = 0; m < H; ++m)
+                worst = std::max(worst, std::abs(state[m + S * s] - want[m + H * (t + T * s)]));
+    }
+    INFO(Cell::name().view() << ": largest difference from the sequence layer " << worst);
+    CHECK(worst < 1e-12);
+}
+
+}  // namespace
+
+TEST_CASE("rnn_cell, lstm_cell, gru_cell step by step equal the sequence layers", "[codegen][recurrent]") {
+    check_cell_steps<std::remove_cvref_t<decltype(rnn_cell<4>)>, 3, 5>();
+    check_cell_steps<std::remove_cvref_t<decltype(lstm_cell<4>)>, 3, 5>();
+    check_cell_steps<std::remove_cvref_t<decltype(gru_cell<4>)>, 3, 5>();
 }
