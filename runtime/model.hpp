@@ -85,6 +85,8 @@ class model {
     std::span<float> parameters() { return params_; }
     std::span<const float> parameters() const { return params_; }
     std::span<const float> gradients() const { return grads_; }
+    // mutable, for what runs between the backward pass and the update (clipping)
+    std::span<float> gradients() { return grads_; }
     // The parameters that gradients() covers: all but the frozen head of the arena.
     std::span<float> trainable_parameters() { return std::span<float>(params_).subspan(Net::frozen_size); }
     std::string_view schedule() const { return variant_->schedule; }

@@ -199,4 +199,33 @@ std::unique_ptr<optimizer> make_optimizer(std::string_view name, float learning_
     throw error("unknown optimizer '" + std::string(name) + "'; choose one of sgd, momentum, rmsprop, adam");
 }
 
+namespace {
+void check_clip_limit(const char* what, float limit) {
+    if (!(limit > 0) || !std::isfinite(limit))
+        throw error(std::string(what) + ": the limit must be positive and finite, got " + std::to_string(limit));
+}
+}  // namespace
+
+std::size_t clip_by_value(std::span<float> grads, float limit) {
+    check_clip_limit("clip_by_value", limit);
+    std::size_t clipped = 0;
+    for (float& g : grads) {
+        if (g > limit) g = limit, ++clipped;
+        else if (g < -limit) g = -limit, ++clipped;
+    }
+    return clipped;
+}
+
+double clip_by_norm(std::span<float> grads, float limit) {
+    check_clip_limit("clip_by_norm", limit);
+    double sum = 0;
+    for (float g : grads) sum += static_cast<double>(g) * g;
+    const double norm = std::sqrt(sum);
+    if (norm > limit) {
+        const float scale = static_cast<float>(limit / norm);
+        for (float& g : grads) g *= scale;
+    }
+    return norm;
+}
+
 }  // namespace kiln

@@ -57,6 +57,15 @@ void apply(const adam_update& u, std::span<float> params, std::span<const float>
 void apply(const adagrad_update& u, std::span<float> params, std::span<const float> grads,
            std::span<float> sum_square);
 
+// Gradient clipping (C5W1A2's clip(), Keras' clipvalue / clipnorm, PyTorch's
+// clip_grad_value_ / clip_grad_norm_), in place over the gradient arena, before the step:
+//   clip_by_value  g <- min(max(g, -limit), limit) element-wise; returns how many were clipped
+//   clip_by_norm   g <- g * limit / |g| when |g| > limit (|g| the L2 norm over the whole
+//                  arena); returns |g| before clipping
+// REQUIRES limit > 0 and finite (kiln::error otherwise). A NaN gradient stays NaN.
+std::size_t clip_by_value(std::span<float> grads, float limit);
+double clip_by_norm(std::span<float> grads, float limit);
+
 class optimizer {
   public:
     explicit optimizer(float learning_rate);

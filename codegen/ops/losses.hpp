@@ -69,8 +69,20 @@ struct op<loss_t<K>> {
         Var f("f"), n("n");
         Func dz = c.func("d_in");
         Expr inv_n = c.k(1) / Halide::cast(c.type, c.batch);
-        if constexpr (K == loss_kind::mse) dz(f, n) = c.k(2.0 / c.out[0]) * (z(f, n) - y(f, n)) * inv_n;
-        else dz(f, n) = (p(f, n) - y(f, n)) * inv_n;
+        if constexpr (K == loss_kind::mse) {
+            dz(f, n) = c.k(2.0 / c.out[0]) * (z(f, n) - y(f, n)) * inv_n;
+        } else if constexpr (K == loss_kind::softmax_cross_entropy) {
+            // d/dz of sum_f y_f (lse - z_f) is p sum_f y_f - y: p - y for a one-hot row, 0 for
+            // an all-zero row (a padded step of a sequence: no cost, no gradient)
+            RDom rf(0, c.out[0], c.name + "_r_ysum");
+            Func ysum = c.func("y_sum");
+            ysum(n) = c.k(0);
+            ysum(n) += y(rf, n);
+            c.mark(ysum, stage_kind::feature_sum, rf, 1, c.out[0]);
+            dz(f, n) = (p(f, n) * ysum(n) - y(f, n)) * inv_n;
+        } else {
+            dz(f, n) = (p(f, n) - y(f, n)) * inv_n;
+        }
         c.mark(dz, stage_kind::pointwise, RDom(), c.out[0]);
         return dz;
     }

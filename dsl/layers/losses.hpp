@@ -11,7 +11,9 @@
               needs F >= 2
     SHAPE     unchanged (the targets y have the output's shape: 0/1 or one-hot)
     PARAMS    none
-    GRADIENT  dz = (p - y) / N  for both cross-entropies;  dz = 2 (z - y) / (N F) for mse    */
+    GRADIENT  dz = (p - y) / N for sigmoid; (p sum_f y - y) / N for softmax (p - y for one-hot
+              targets; an all-zero target row, e.g. a padded step, costs and gives nothing);
+              dz = 2 (z - y) / (N F) for mse                                                */
 #include "dsl/layer.hpp"
 
 namespace kiln {

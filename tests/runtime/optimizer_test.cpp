@@ -214,3 +214,21 @@ TEST_CASE("lr_schedule parse says which forms it accepts", "[optimizer][lr_sched
     }
     CHECK_THAT(error_of([] { kiln::parse_lr_schedule("constant", 0.0f); }), Catch::Contains("positive"));
 }
+
+TEST_CASE("gradient clipping by value and by norm", "[runtime][optimizer][clip]") {
+    // C5W1A2's clip(gradients, 5): np.clip to [-5, 5] element-wise
+    std::vector<float> g{-7.5f, -5.0f, -4.99f, 0.0f, 3.0f, 5.0f, 12.0f};
+    CHECK(kiln::clip_by_value(g, 5.0f) == 2);
+    CHECK(g == std::vector<float>{-5.0f, -5.0f, -4.99f, 0.0f, 3.0f, 5.0f, 5.0f});
+    // |(3, 4, 12)| = 13: scaled to norm 6.5 by 0.5; PyTorch's clip_grad_norm_ returns the norm before
+    std::vector<float> h{3.0f, -4.0f, 12.0f};
+    CHECK(kiln::clip_by_norm(h, 6.5f) == Approx(13.0));
+    CHECK(h[0] == Approx(1.5f));
+    CHECK(h[1] == Approx(-2.0f));
+    CHECK(h[2] == Approx(6.0f));
+    std::vector<float> small{0.3f, 0.4f};  // norm 0.5 <= 1: unchanged
+    CHECK(kiln::clip_by_norm(small, 1.0f) == Approx(0.5));
+    CHECK(small == std::vector<float>{0.3f, 0.4f});
+    CHECK_THROWS_WITH(kiln::clip_by_value(g, 0.0f), Catch::Contains("must be positive"));
+    CHECK_THROWS_WITH(kiln::clip_by_norm(h, std::numeric_limits<float>::infinity()), Catch::Contains("finite"));
+}
