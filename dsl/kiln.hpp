@@ -13,6 +13,7 @@
 #include "dsl/layers/losses.hpp"
 #include "dsl/layers/pool2d.hpp"
 #include "dsl/layers/recurrent.hpp"
+#include "dsl/layers/slice.hpp"
 #include "dsl/layers/time_distributed.hpp"
 #include "dsl/layers/zero_pad2d.hpp"
 #include "dsl/network.hpp"

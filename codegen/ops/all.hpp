@@ -13,5 +13,6 @@
 #include "codegen/ops/merge.hpp"
 #include "codegen/ops/pool2d.hpp"
 #include "codegen/ops/recurrent.hpp"
+#include "codegen/ops/slice.hpp"
 #include "codegen/ops/time_distributed.hpp"
 #include "codegen/ops/zero_pad2d.hpp"

@@ -174,6 +174,20 @@ struct cell_case {
         return dense_ref(h, b.param("dense2.W"), b.param("dense2.b"), b.n);
     }
 };
+
+// slice<1, 3> (the h of an lstm_cell's [h; c] in a one-step network): its d_in reaches
+// dense1's d_W only through the three kept features
+struct slice_case {
+    static constexpr auto net = input(features<4>) >> dense<5> >> tanh_ >> slice<1, 3> >> dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        const tensor u = map_ref(dense_ref(b.x[0], b.param("dense1.W"), b.param("dense1.b"), b.n),
+                                 [](double v) { return std::tanh(v); });
+        tensor s(static_cast<std::size_t>(3 * b.n));
+        for (int n = 0; n < b.n; ++n)
+            for (int f = 0; f < 3; ++f) s[f + 3 * n] = u[1 + f + 5 * n];
+        return dense_ref(s, b.param("dense2.W"), b.param("dense2.b"), b.n);
+    }
+};
 }  // namespace
 
 TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against finite differences, schedules",
@@ -182,7 +196,7 @@ TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against 
                    sequence_case<decltype(gru<5>)>, one_step_case<decltype(rnn<2>)>, one_step_case<decltype(lstm<2>)>,
                    one_step_case<decltype(gru<2>)>, cell_case<std::remove_cvref_t<decltype(rnn_cell<3>)>>,
                    cell_case<std::remove_cvref_t<decltype(lstm_cell<3>)>>,
-                   cell_case<std::remove_cvref_t<decltype(gru_cell<3>)>>) {
+                   cell_case<std::remove_cvref_t<decltype(gru_cell<3>)>>, slice_case) {
     check_op<TestType>();
 }
 
