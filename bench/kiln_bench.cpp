@@ -32,6 +32,7 @@
 #include "dsl/kiln.hpp"
 
 #include "fashion_mlp_kernels.hpp"
+#include "dinosaur_names_kernels.hpp"
 #include "happy_house_kernels.hpp"
 #include "init_circles_kernels.hpp"
 #include "l_layer_nn_kernels.hpp"
@@ -46,9 +47,12 @@
 #include "networks/c2w3_signs_mlp/net.hpp"
 #include "networks/c4w1_happy_house/net.hpp"
 #include "networks/c4w1_signs_cnn/net.hpp"
+#include "networks/c5w1_dinosaur_names/net.hpp"
+#include "networks/c5w1_text_lstm/net.hpp"
 #include "optimizers_kernels.hpp"
 #include "regularization_kernels.hpp"
 #include "signs_cnn_kernels.hpp"
+#include "text_lstm_kernels.hpp"
 #include "signs_mlp_kernels.hpp"
 #include "planar_classifier_kernels.hpp"
 #include "runtime/model.hpp"
@@ -103,6 +107,20 @@ struct layer_flops<kiln::depthwise_conv2d_t<KH, KW, S, P, B>> {
 template <int Out>
 struct layer_flops<kiln::dense_t<Out>> {
     static constexpr double of(kiln::shape in, kiln::shape) { return 2.0 * in[0] * Out; }
+};
+// every step: the gates' 2 G H (F + H) (input and recurrent products)
+template <kiln::cell_kind C, int H, bool S>
+struct layer_flops<kiln::recurrent_t<C, H, S>> {
+    static constexpr double of(kiln::shape in, kiln::shape) {
+        return 2.0 * kiln::recurrent_t<C, H, S>::gates * H * (in[0] + H) * in[1];
+    }
+};
+// the layer's per step, T times
+template <class L>
+struct layer_flops<kiln::time_distributed_t<L>> {
+    static constexpr double of(kiln::shape in, kiln::shape out) {
+        return in[1] * layer_flops<L>::of(kiln::make_features(in[0]), kiln::make_features(out[0]));
+    }
 };
 
 // The network's forward FLOPs per sample, over its nodes in topological order.
@@ -189,7 +207,9 @@ void register_network(const char* name, const kiln::kernel_set& kernels,
                 benchmark::RegisterBenchmark(full.c_str(), [make, n](benchmark::State& state) {
                     auto m = make();
                     const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
-                    const auto y = random_targets(n, kiln::model<Net>::output_size, 3);
+                    // a one-hot row per sample, or per step of a sequence output (O, T)
+                    constexpr std::size_t O = Net::output_shape[0], rows = kiln::model<Net>::output_size / O;
+                    const auto y = random_targets(n * rows, O, 3);
                     kiln::sgd opt(0.01f);
                     // warm-up, as bench/pytorch does: the first call pays for first-touch
                     // page faults of its buffers
@@ -301,6 +321,12 @@ int main(int argc, char** argv) {
     register_network<network_of<networks::fashion_mlp>>("fashion_mlp", generated::fashion_mlp::kernels);
     register_network<network_of<networks::signs_cnn>>("signs_cnn", generated::signs_cnn::kernels);
     register_network<network_of<networks::happy_house>>("happy_house", generated::happy_house::kernels);
+    // Course 5: the dinosaur RNN as the course trains it (one name per step) and in batches,
+    // and the character LSTM (128 units, 40 steps, batch 32)
+    register_network<network_of<networks::dinosaur_names>>("dinosaur_names", generated::dinosaur_names::kernels,
+                                                            {{true, 1}, {true, 32}, {false, 1}});
+    register_network<network_of<networks::text_lstm>>("text_lstm", generated::text_lstm::kernels,
+                                                      {{true, 32}, {false, 1}, {false, 32}});
 #if KILN_BENCH_RESNET50
     register_network<network_of<networks::resnet50>>(
         "resnet50", generated::resnet50::kernels,

@@ -44,7 +44,7 @@ enum class stage_kind {
     depthwise,   // element-wise over an image (c, x, y, n) with a short unrolled sum over a
                  // window of its own channel (depthwise_conv2d's forward and d_in)
     recurrence,  // s(j, t, n) over a sequence's steps in order (ops/recurrent.hpp): an update on
-                 // RDom r = (J lanes, k reduction, t steps), t outermost; inner_extent = J's extent
+                 // RDom r = (J slots, k reduction, t steps), t outermost; inner_extent = J's extent
 };
 
 struct stage {

@@ -195,6 +195,31 @@ def _resnet50(h, w, classes, stages=("train_b8", "train_b32", "infer_b1", "infer
                make_target=_class_target(classes), in_shape=(3, h, w), stages=stages)
 
 
+class _CharModel(nn.Module):
+    """A recurrent layer over (N, T, V) one-hot characters (batch first: kiln's (V, T, N)
+    memory order) and a Linear on every step's state; logits (N T, V), every step a sample
+    of the cross-entropy (kiln's sequence loss: the mean over N T)."""
+
+    def __init__(self, cell, vocabulary, hidden):
+        super().__init__()
+        self.rnn = cell(vocabulary, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, vocabulary)
+        self.vocabulary = vocabulary
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y).reshape(-1, self.vocabulary)
+
+
+def _char_model(cell, vocabulary, hidden, steps, stages) -> Net:
+    def target(n: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.randint(0, vocabulary, (n * steps,), generator=generator)
+    return Net(build=lambda: _CharModel(cell, vocabulary, hidden), in_features=steps * vocabulary,
+               out_features=steps * vocabulary, make_loss=nn.CrossEntropyLoss,
+               predict=lambda z: torch.softmax(z, dim=1), make_target=target, in_shape=(steps, vocabulary),
+               stages=stages)
+
+
 # name -> Net. Keep names identical to kiln's benchmark names (underscores).
 NETS = {
     # 64x64x3 image flattened -> 1
@@ -220,6 +245,10 @@ NETS = {
     # that one only with -DKILN_BENCH_LARGE=ON)
     "resnet50": _resnet50(64, 64, 6),
     "resnet50_224": _resnet50(224, 224, 6, stages=("train_b8", "infer_b1", "infer_b8")),
+    # C5W1: the dinosaur-names RNN (27 characters, hidden 50, 27 steps) and the character
+    # LSTM (96 characters, 128 units, 40 steps)
+    "dinosaur_names": _char_model(nn.RNN, 27, 50, 27, ("train_b1", "train_b32", "infer_b1")),
+    "text_lstm": _char_model(nn.LSTM, 96, 128, 40, ("train_b32", "infer_b1", "infer_b32")),
 }
 
 
@@ -242,11 +271,15 @@ def forward_flops(net: Net) -> int:
             kh, kw = module.kernel_size
             total += (2 * module.out_channels * (module.in_channels // module.groups) * kh * kw *
                       output.shape[2] * output.shape[3])
-        elif isinstance(module, nn.Linear):
-            total += 2 * module.in_features * module.out_features
+        elif isinstance(module, nn.Linear):  # once per row: every step of a sequence
+            total += 2 * module.in_features * module.out_features * (output.numel() // module.out_features)
+        elif isinstance(module, (nn.RNN, nn.LSTM, nn.GRU)):  # every step: 2 G H (F + H)
+            gates = {nn.RNN: 1, nn.LSTM: 4, nn.GRU: 3}[type(module)]
+            steps = inputs[0].shape[1 if module.batch_first else 0]
+            total += 2 * gates * module.hidden_size * (module.input_size + module.hidden_size) * steps
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear))]
+               if isinstance(m, (nn.Conv2d, nn.Linear, nn.RNN, nn.LSTM, nn.GRU))]
     with torch.no_grad():
         model(torch.zeros(1, *(net.in_shape or (net.in_features,))))
     for h in handles:

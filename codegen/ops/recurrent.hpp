@@ -3,28 +3,50 @@
     Shapes: x (F, T, N) -> h (H, T, N), or (H, N) for the last state.
 
     The input projection of every step is one matmul over the T x N steps taken as a batch
-    (dense's lowering on a (F, T N) view). The recurrence is one Func per layer whose update
-    runs over the steps in order, t outermost, with an RDom (J, k, t): J the state slot (the
-    vector lanes), k the recurrent reduction, and one extra k = K iteration that finishes the
-    step (the LSTM's cell, the GRU's state). `likely(k < K)` lets Halide peel that last
-    iteration off the reduction's loop. The slots a step writes are read back at other
-    slots and steps (the previous state, the gates of the same step), so the update is
-    written on RDom coordinates and declared free of races: each (J, t) is written by one
-    iteration at a time, and a step reads only slots that step or an earlier one finished.
-      rnn   Z(j, t)       pre-activations: Z_t = W_x x_t + b + W_h tanh(Z_{t-1})
-      lstm  S(j, t), j < 4H the gates' pre-activations [i f g o], 4H <= j < 5H the cell c_t
-      gru   S(j, t), j < 3H W_h h_{t-1} + b_h [r z n], 3H <= j < 4H the state h_t
-    Backward (through time) is the same shape of Func over the steps in reverse:
-      rnn   Q(j, t) = dH_t + W_h^T dZ_{t+1}, with dZ_t = Q_t (1 - tanh^2 Z_t)
-      lstm  E(j, t), j < H: W_h^T dz_{t+1} (dh from the future); H <= j < 2H: dc_t
-      gru   E(j, t) = W_h^T dA_{t+1} + dh_{t+1} z_{t+1} (dh from the future)
+    (dense's lowering on a (F, T N) view). The recurrence is one Func per layer, S(j, t, n):
+    slots j hold what a step computes (pre-activations, then the new cell and state), and
+    one update runs over RDom (J slot, k, t), t outermost: iterations k < K are the
+    recurrent reduction W_h h_{t-1} into the gate slots (reading the previous step's stored
+    state), k = K, K + 1 finishing phases that fill the step's other slots from the
+    finished ones. `where` (phase_slots) gives each k its exact slot range and
+    `likely(k < K)` lets Halide peel the phases off the reduction's loop. The schedule
+    makes the samples n the vector lanes (codegen/schedule/policy.hpp); consecutive
+    iterations write different slots, so nothing waits on the previous FMA. A slot only
+    ever reads slots an earlier phase or step finished (at the first step, the previous
+    state's slots still hold the zeros of the initial definition).
+      rnn   S: [0, H) Z_t = W_x x_t + b + W_h h_{t-1},  [H, 2H) h_t = tanh(Z_t)
+      lstm  S: [0, 4H) [i f g o] pre-activations,  [4H, 5H) c_t,  [5H, 6H) h_t
+      gru   S: [0, 3H) W_h h_{t-1} + b_h [r z n],  [3H, 4H) h_t
+    Backward (through time) is the same shape of Func over the steps in reverse, E(j, t, n):
+      rnn   [0, H) Q_t = dH_t + W_h^T dZ_{t+1},  [H, 2H) dZ_t = Q_t (1 - h_t^2)
+      lstm  [0, H) W_h^T dz_{t+1},  [H, 2H) dc_t,  [2H, 6H) dz_t (the gates' pre-activations)
+      gru   [0, H) W_h^T dA_{t+1} + dh_{t+1} z_{t+1},  [H, 4H) dA_t (what multiplies W_h h)
     and the weight gradients are dense's on (T N)-batches: dW_x from x and the gates'
     gradients, dW_h from the previous states h_{t-1} (zero at t = 0) and the same.     */
+#include <initializer_list>
+#include <iterator>
+#include <utility>
+
 #include "codegen/context.hpp"
 #include "codegen/ops/dense.hpp"
 #include "dsl/layers/recurrent.hpp"
 
 namespace kiln::codegen {
+
+// The slots [lo, hi) each iteration k of a step touches: the reduction's k < K, then one
+// finishing phase per k = K, K + 1, ... (bounds[i] for k = K + i). An RDom predicate of
+// this form gives the slot loop exact bounds per k.
+inline void phase_slots(RDom& r, int K, int reduce_hi, std::initializer_list<std::pair<int, int>> phases) {
+    const Expr k = r.y;
+    Expr lo = 0, hi = reduce_hi;
+    int i = static_cast<int>(phases.size());
+    for (auto it = std::rbegin(phases); it != std::rend(phases); ++it) {
+        --i;
+        lo = i == static_cast<int>(phases.size()) - 1 ? Expr(it->first) : Halide::select(k == K + i, it->first, lo);
+        hi = i == static_cast<int>(phases.size()) - 1 ? Expr(it->second) : Halide::select(k == K + i, it->second, hi);
+    }
+    r.where(r.x >= Halide::select(k < K, 0, lo) && r.x < Halide::select(k < K, reduce_hi, hi));
+}
 
 template <cell_kind Cell, int H, bool Sequences>
 struct op<recurrent_t<Cell, H, Sequences>> {
@@ -42,60 +64,62 @@ struct op<recurrent_t<Cell, H, Sequences>> {
         return batch_as_steps(xw2, T, c.name + "_xw");
     }
 
+    // The update of a recurrence: RDom (J slot, k, t) with t outermost; k < K is the
+    // reduction (`likely`: Halide peels the finishing iterations k = K, K + 1 off its loop),
+    // `where` keeps each phase to its own slots.
     static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
         const int T = c.in[1];
         const Func xw = projection(c, x, p);
         const Func& Wh = p[1];
         Var j("j"), t("t"), n("n");
-        Func h = c.func("h");
+        Func S = c.func("S"), h = c.func("h");
         if constexpr (Cell == cell_kind::rnn) {
-            Func Z = c.func("Z");
-            Z(j, t, n) = xw(j, t, n);
-            RDom r(0, H, 0, H, 1, std::max(T - 1, 1), c.name + "_r_steps");
-            if (T > 1) {
-                Z(r.x, r.z, n) += Wh(r.y, r.x) * Halide::tanh(Z(r.y, r.z - 1, n));
-            }
-            c.mark(Z, stage_kind::recurrence, T > 1 ? r : RDom(), H, H);
-            c.save("Z", Z);
-            h(j, t, n) = Halide::tanh(Z(j, t, n));
-        } else if constexpr (Cell == cell_kind::lstm) {
-            Func S = c.func("S");
-            S(j, t, n) = Halide::select(j < 4 * H, xw(Halide::min(j, 4 * H - 1), t, n), c.k(0));
-            RDom r(0, 5 * H, 0, H + 1, 0, T, c.name + "_r_steps");
+            // slots: [0, H) pre-activations Z_t, [H, 2H) h_t = tanh(Z_t)
+            S(j, t, n) = Halide::select(j < H, xw(Halide::min(j, H - 1), t, n), c.k(0));
+            RDom r(0, 2 * H, 0, H + 1, 0, T, c.name + "_r_steps");
+            phase_slots(r, H, H, {{H, 2 * H}});
             const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
-            const Expr h_prev = Halide::select(st > 0, sigmoid(S(3 * H + k, prev, n)) * Halide::tanh(S(4 * H + k, prev, n)),
-                                               c.k(0));
-            const Expr m = Halide::clamp(J - 4 * H, 0, H - 1);
-            const Expr c_prev = Halide::select(st > 0, S(4 * H + m, prev, n), c.k(0));
-            const Expr c_new = sigmoid(S(H + m, st, n)) * c_prev + sigmoid(S(m, st, n)) * Halide::tanh(S(2 * H + m, st, n));
-            S(J, st, n) = Halide::select(
-                Halide::likely(r.y < H),
-                S(J, st, n) + Halide::select(J < 4 * H, Wh(k, Halide::min(J, 4 * H - 1)) * h_prev, c.k(0)),
-                Halide::select(J >= 4 * H, c_new, S(J, st, n)));
-            c.mark(S, stage_kind::recurrence, r, 5 * H, H + 1);
-            c.save("S", S);
-            h(j, t, n) = sigmoid(S(3 * H + j, t, n)) * Halide::tanh(S(4 * H + j, t, n));
+            S(J, st, n) = Halide::select(Halide::likely(r.y < H),
+                                         S(J, st, n) + Wh(k, Halide::min(J, H - 1)) * S(H + k, prev, n),
+                                         Halide::tanh(S(Halide::clamp(J - H, 0, H - 1), st, n)));
+            c.mark(S, stage_kind::recurrence, r, 2 * H, H + 1);
+            h(j, t, n) = S(H + j, t, n);
+        } else if constexpr (Cell == cell_kind::lstm) {
+            // slots: [0, 4H) the gates' pre-activations [i f g o], [4H, 5H) c_t, [5H, 6H) h_t
+            S(j, t, n) = Halide::select(j < 4 * H, xw(Halide::min(j, 4 * H - 1), t, n), c.k(0));
+            RDom r(0, 6 * H, 0, H + 2, 0, T, c.name + "_r_steps");
+            phase_slots(r, H, 4 * H, {{4 * H, 5 * H}, {5 * H, 6 * H}});
+            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            const Expr mc = Halide::clamp(J - 4 * H, 0, H - 1), mh = Halide::clamp(J - 5 * H, 0, H - 1);
+            const Expr c_prev = Halide::select(st > 0, S(4 * H + mc, prev, n), c.k(0));
+            const Expr c_new =
+                sigmoid(S(H + mc, st, n)) * c_prev + sigmoid(S(mc, st, n)) * Halide::tanh(S(2 * H + mc, st, n));
+            const Expr h_new = sigmoid(S(3 * H + mh, st, n)) * Halide::tanh(S(4 * H + mh, st, n));
+            S(J, st, n) = Halide::select(Halide::likely(r.y < H),
+                                         S(J, st, n) + Wh(k, Halide::min(J, 4 * H - 1)) * S(5 * H + k, prev, n),
+                                         r.y == H, c_new, h_new);
+            c.mark(S, stage_kind::recurrence, r, 6 * H, H + 2);
+            h(j, t, n) = S(5 * H + j, t, n);
         } else {
+            // slots: [0, 3H) W_h h_{t-1} + b_h [r z n], [3H, 4H) h_t
             const Func& bh = p[3];
-            Func S = c.func("S");
             S(j, t, n) = Halide::select(j < 3 * H, bh(Halide::min(j, 3 * H - 1)), c.k(0));
             RDom r(0, 4 * H, 0, H + 1, 0, T, c.name + "_r_steps");
+            phase_slots(r, H, 3 * H, {{3 * H, 4 * H}});
             const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
-            auto h_prev = [&](const Expr& i) { return Halide::select(st > 0, S(3 * H + i, prev, n), c.k(0)); };
             const Expr m = Halide::clamp(J - 3 * H, 0, H - 1);
             const Expr rg = sigmoid(xw(m, st, n) + S(m, st, n));
             const Expr zg = sigmoid(xw(H + m, st, n) + S(H + m, st, n));
             const Expr ng = Halide::tanh(xw(2 * H + m, st, n) + rg * S(2 * H + m, st, n));
-            const Expr h_new = (1 - zg) * ng + zg * h_prev(m);
-            S(J, st, n) = Halide::select(
-                Halide::likely(r.y < H),
-                S(J, st, n) + Halide::select(J < 3 * H, Wh(k, Halide::min(J, 3 * H - 1)) * h_prev(k), c.k(0)),
-                Halide::select(J >= 3 * H, h_new, S(J, st, n)));
+            const Expr h_prev = Halide::select(st > 0, S(3 * H + m, prev, n), c.k(0));
+            S(J, st, n) = Halide::select(Halide::likely(r.y < H),
+                                         S(J, st, n) + Wh(k, Halide::min(J, 3 * H - 1)) * S(3 * H + k, prev, n),
+                                         (1 - zg) * ng + zg * h_prev);
             c.mark(S, stage_kind::recurrence, r, 4 * H, H + 1);
-            c.save("S", S);
             c.save("xw", xw);
             h(j, t, n) = S(3 * H + j, t, n);
         }
+        c.save("S", S);
         c.mark(h, stage_kind::pointwise, RDom(), H);
         c.save("h", h);
         if constexpr (Sequences) return h;
@@ -126,75 +150,65 @@ struct op<recurrent_t<Cell, H, Sequences>> {
     static grads backward(const op_ctx& c, const Func& x, const Func&, const Func& dy, const std::vector<Func>& p) {
         const int T = c.in[1];
         const Func& Wh = p[1];
+        const Func S = c.restore("S"), h = c.restore("h");
         Var j("j"), t("t"), n("n");
         // dH: the gradient reaching each step's output
         Func dH = c.func("d_h_out");
         if constexpr (Sequences) dH(j, t, n) = dy(j, t, n);
         else dH(j, t, n) = Halide::select(t == T - 1, dy(j, n), c.k(0));
-        const Func h = c.restore("h");
         Func h_prev = c.func("h_prev");
         h_prev(j, t, n) = Halide::select(t > 0, h(j, Halide::max(t - 1, 0), n), c.k(0));
         c.mark(h_prev, stage_kind::pointwise, RDom(), H);
-
+        Func E = c.func("E");
         if constexpr (Cell == cell_kind::rnn) {
-            const Func Z = c.restore("Z");
-            auto d_tanh = [&](const Expr& i, const Expr& s) {
-                const Expr a = Halide::tanh(Z(i, s, n));
-                return 1 - a * a;
-            };
-            Func Q = c.func("Q");
-            Q(j, t, n) = dH(j, t, n);
-            RDom r(0, H, 0, H, 0, std::max(T - 1, 1), c.name + "_r_bptt");
-            if (T > 1) {
-                const Expr st = T - 2 - r.z;
-                Q(r.x, st, n) += Wh(r.x, r.y) * (Q(r.y, st + 1, n) * d_tanh(r.y, st + 1));
-            }
-            c.mark(Q, stage_kind::recurrence, T > 1 ? r : RDom(), H, H);
+            // slots: [0, H) Q_t = dH_t + W_h^T dZ_{t+1}, [H, 2H) dZ_t = Q_t (1 - h_t^2)
+            E(j, t, n) = Halide::select(j < H, dH(Halide::min(j, H - 1), t, n), c.k(0));
+            RDom r(0, 2 * H, 0, H + 1, 0, T, c.name + "_r_bptt");
+            phase_slots(r, H, H, {{H, 2 * H}});
+            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
+            const Expr m = Halide::clamp(J - H, 0, H - 1), hm = S(H + m, st, n);
+            E(J, st, n) = Halide::select(Halide::likely(r.y < H),
+                                         E(J, st, n) + Wh(Halide::min(J, H - 1), k) * E(H + k, next, n),
+                                         E(m, st, n) * (1 - hm * hm));
+            c.mark(E, stage_kind::recurrence, r, 2 * H, H + 1);
             Func dZ = c.func("d_Z");
-            dZ(j, t, n) = Q(j, t, n) * d_tanh(j, t);
+            dZ(j, t, n) = E(H + j, t, n);
             c.mark(dZ, stage_kind::pointwise, RDom(), H);
             return weight_grads(c, x, dZ, dZ, h_prev, p);
         } else if constexpr (Cell == cell_kind::lstm) {
-            const Func S = c.restore("S");
-            // forward values at (m, s)
+            // slots: [0, H) W_h^T dz_{t+1} (dh from the future), [H, 2H) dc_t, [2H, 6H) dz_t
             auto gate = [&](int q, const Expr& m, const Expr& s) {
                 const Expr z = S(q * H + m, s, n);
                 return q == 2 ? Halide::tanh(z) : sigmoid(z);
             };
-            auto cell = [&](const Expr& m, const Expr& s) { return S(4 * H + m, s, n); };
-            auto cell_prev = [&](const Expr& m, const Expr& s) {
-                return Halide::select(s > 0, S(4 * H + m, Halide::max(s - 1, 0), n), c.k(0));
-            };
-            Func E = c.func("E");
             E(j, t, n) = c.k(0);
-            // dz at (q H + m, s) from E at step s (finished)
-            auto d_gate = [&](const Expr& q, const Expr& m, const Expr& s) {
-                const Expr dc = E(H + m, s, n), dh = dH(m, s, n) + E(m, s, n);
-                const Expr i = gate(0, m, s), f = gate(1, m, s), g = gate(2, m, s), o = gate(3, m, s);
-                const Expr tc = Halide::tanh(cell(m, s));
-                return Halide::select(q == 0, dc * g * i * (1 - i),
-                                      q == 1, dc * cell_prev(m, s) * f * (1 - f),
-                                      q == 2, dc * i * (1 - g * g),
-                                      dh * tc * o * (1 - o));
-            };
-            RDom r(0, 2 * H, 0, 4 * H + 1, 0, T, c.name + "_r_bptt");
+            RDom r(0, 6 * H, 0, 4 * H + 2, 0, T, c.name + "_r_bptt");
+            phase_slots(r, 4 * H, H, {{H, 2 * H}, {2 * H, 6 * H}});
             const Expr J = r.x, k = Halide::min(r.y, 4 * H - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
-            const Expr m = Halide::clamp(J - H, 0, H - 1);
-            const Expr tc = Halide::tanh(cell(m, st));
-            const Expr dc_new = (dH(m, st, n) + E(m, st, n)) * gate(3, m, st) * (1 - tc * tc) +
-                                Halide::select(st + 1 < T, E(H + m, next, n) * gate(1, m, next), c.k(0));
-            E(J, st, n) = Halide::select(
-                Halide::likely(r.y < 4 * H),
-                E(J, st, n) + Halide::select(J < H && st + 1 < T,
-                                             Wh(Halide::min(J, H - 1), k) * d_gate(k / H, k % H, next), c.k(0)),
-                Halide::select(J >= H, dc_new, E(J, st, n)));
-            c.mark(E, stage_kind::recurrence, r, 2 * H, 4 * H + 1);
+            // dc_t, at slot H + m
+            const Expr mc = Halide::clamp(J - H, 0, H - 1);
+            const Expr tc = Halide::tanh(S(4 * H + mc, st, n));
+            const Expr dc_new = (dH(mc, st, n) + E(mc, st, n)) * gate(3, mc, st) * (1 - tc * tc) +
+                                Halide::select(st + 1 < T, E(H + mc, next, n) * gate(1, mc, next), c.k(0));
+            // dz_t, at slot 2H + q H + m, from dc_t (finished at k = 4H)
+            const Expr jz = Halide::clamp(J - 2 * H, 0, 4 * H - 1), q = jz / H, mz = jz % H;
+            const Expr dc = E(H + mz, st, n), dh = dH(mz, st, n) + E(mz, st, n);
+            const Expr i = gate(0, mz, st), f = gate(1, mz, st), g = gate(2, mz, st), o = gate(3, mz, st);
+            const Expr c_prev = Halide::select(st > 0, S(4 * H + mz, Halide::max(st - 1, 0), n), c.k(0));
+            const Expr dz_new = Halide::select(q == 0, dc * g * i * (1 - i), q == 1, dc * c_prev * f * (1 - f),
+                                               q == 2, dc * i * (1 - g * g),
+                                               dh * Halide::tanh(S(4 * H + mz, st, n)) * o * (1 - o));
+            E(J, st, n) = Halide::select(Halide::likely(r.y < 4 * H),
+                                         E(J, st, n) + Wh(Halide::min(J, H - 1), k) * E(2 * H + k, next, n),
+                                         r.y == 4 * H, dc_new, dz_new);
+            c.mark(E, stage_kind::recurrence, r, 6 * H, 4 * H + 2);
             Func dz = c.func("d_z");
-            dz(j, t, n) = d_gate(j / H, j % H, t);
+            dz(j, t, n) = E(2 * H + j, t, n);
             c.mark(dz, stage_kind::pointwise, RDom(), G);
             return weight_grads(c, x, dz, dz, h_prev, p);
         } else {
-            const Func S = c.restore("S"), xw = c.restore("xw");
+            // slots: [0, H) W_h^T dA_{t+1} + dh_{t+1} z_{t+1} (dh from the future), [H, 4H) dA_t
+            const Func xw = c.restore("xw");
             auto fwd = [&](const Expr& m, const Expr& s) {
                 const Expr rg = sigmoid(xw(m, s, n) + S(m, s, n));
                 const Expr zg = sigmoid(xw(H + m, s, n) + S(H + m, s, n));
@@ -202,10 +216,8 @@ struct op<recurrent_t<Cell, H, Sequences>> {
                 const Expr hp = Halide::select(s > 0, S(3 * H + m, Halide::max(s - 1, 0), n), c.k(0));
                 return std::array<Expr, 4>{rg, zg, ng, hp};
             };
-            Func E = c.func("E");
-            E(j, t, n) = c.k(0);
-            // the pre-activations' gradients at (q H + m, s) from E at step s (finished);
-            // as_input: what multiplies W_x x (da_n) rather than W_h h (r da_n)
+            // the pre-activations' gradients at (q H + m, s), R at s finished; as_input: what
+            // multiplies W_x x (da_n) rather than W_h h (r da_n)
             auto d_pre = [&](const Expr& q, const Expr& m, const Expr& s, bool as_input) {
                 const auto [rg, zg, ng, hp] = fwd(m, s);
                 const Expr dh = dH(m, s, n) + E(m, s, n);
@@ -214,18 +226,21 @@ struct op<recurrent_t<Cell, H, Sequences>> {
                                       q == 1, dh * (hp - ng) * zg * (1 - zg),
                                       as_input ? da_n : da_n * rg);
             };
-            RDom r(0, H, 0, 3 * H + 1, 0, T, c.name + "_r_bptt");
-            const Expr J = r.x, k = Halide::min(r.y, 3 * H - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
-            const Expr z_next = fwd(J, next)[1];
-            E(J, st, n) += Halide::select(
-                st + 1 < T,
-                Halide::select(Halide::likely(r.y < 3 * H), Wh(J, k) * d_pre(k / H, k % H, next, false),
-                               (dH(J, next, n) + E(J, next, n)) * z_next),
-                c.k(0));
-            c.mark(E, stage_kind::recurrence, r, H, 3 * H + 1);
+            E(j, t, n) = c.k(0);
+            // k < 3H: the recurrent product; k = 3H: the direct term dh_{t+1} z_{t+1}
+            RDom r(0, 4 * H, 0, 3 * H + 2, 0, T, c.name + "_r_bptt");
+            phase_slots(r, 3 * H, H, {{0, H}, {H, 4 * H}});
+            const Expr J = r.x, kr = r.y, k = Halide::min(kr, 3 * H - 1), st = T - 1 - r.z,
+                       next = Halide::min(st + 1, T - 1);
+            const Expr mj = Halide::min(J, H - 1);
+            const Expr ja = Halide::clamp(J - H, 0, 3 * H - 1);
+            const Expr direct = Halide::select(st + 1 < T, (dH(mj, next, n) + E(mj, next, n)) * fwd(mj, next)[1], c.k(0));
+            E(J, st, n) = Halide::select(Halide::likely(kr < 3 * H), E(J, st, n) + Wh(mj, k) * E(H + k, next, n),
+                                         kr == 3 * H, E(J, st, n) + direct, d_pre(ja / H, ja % H, st, false));
+            c.mark(E, stage_kind::recurrence, r, 4 * H, 3 * H + 2);
             Func dz = c.func("d_z"), dA = c.func("d_A");
             dz(j, t, n) = d_pre(j / H, j % H, t, true);
-            dA(j, t, n) = d_pre(j / H, j % H, t, false);
+            dA(j, t, n) = E(H + j, t, n);
             c.mark(dz, stage_kind::pointwise, RDom(), G);
             c.mark(dA, stage_kind::pointwise, RDom(), G);
             Func hp = c.func("h_prev_state");

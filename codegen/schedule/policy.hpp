@@ -166,17 +166,22 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         case stage_kind::depthwise: break;  // scheduled above
         case stage_kind::transpose: schedule_transpose(s, natural); break;
         case stage_kind::recurrence: {
-            // Steps in order (t outermost), the reduction k, then the state slots J in
-            // vectors; samples in parallel. Each step reads slots of its own step that
-            // earlier k iterations finished, which Halide cannot prove race-free when J is
-            // vectorised: ops/recurrent.hpp's contract says why it is.
-            vectorize_pure(f);
+            // A recurrence (ops/recurrent.hpp) is sequential in its steps and in the slots a
+            // step's phases fill; the samples are independent. So the samples are the vector
+            // lanes: stored innermost, every update iteration (t, slot, k) is one vector FMA,
+            // or one vector of a finishing phase.
+            // (TailStrategy::RoundUp, or the sample vectors' loop outside the slots, kept
+            // Halide from peeling the finishing phases off the k loop: 40x slower.)
+            // Fewer samples than a vector (C5W1A2 trains on one name at a time): scalar loops
+            // (mostly masked vectors of samples ran a batch of 1 4x slower, vectors of slots
+            // 1.4x slower).
+            const Var j = v[0], t = v[1];
+            f.reorder_storage(n, j, t);
+            f.reorder(n, j, t);
+            f.specialize(s.batch >= natural).vectorize(n, natural, TailStrategy::GuardWithIf);
             if (!s.r.defined()) break;
-            Halide::Stage u = f.update();
-            u.allow_race_conditions();
-            const int wj = vector_width(natural, s.inner_extent);
-            if (wj > 1) u.vectorize(Halide::RVar(s.r.x), wj, TailStrategy::GuardWithIf);
-            if (static_cast<long>(s.inner_extent) * s.reduce_extent >= parallel_threshold) u.parallel(n);
+            f.update().reorder(n, Halide::RVar(s.r.x), Halide::RVar(s.r.y), Halide::RVar(s.r.z));
+            f.update().specialize(s.batch >= natural).vectorize(n, natural, TailStrategy::GuardWithIf);
             break;
         }
         case stage_kind::feature_sum:
