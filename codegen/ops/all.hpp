@@ -13,6 +13,7 @@
 #include "codegen/ops/merge.hpp"
 #include "codegen/ops/pool2d.hpp"
 #include "codegen/ops/recurrent.hpp"
+#include "codegen/ops/reverse_steps.hpp"
 #include "codegen/ops/slice.hpp"
 #include "codegen/ops/time_distributed.hpp"
 #include "codegen/ops/zero_pad2d.hpp"

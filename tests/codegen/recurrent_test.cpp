@@ -188,6 +188,53 @@ struct slice_case {
         return dense_ref(s, b.param("dense2.W"), b.param("dense2.b"), b.n);
     }
 };
+
+// x (F, T, N) with its steps reversed
+tensor reversed(const tensor& x, int F, int T, int n) {
+    tensor y(x.size());
+    for (int s = 0; s < n; ++s)
+        for (int t = 0; t < T; ++t)
+            for (int f = 0; f < F; ++f) y[f + F * (t + T * s)] = x[f + F * (T - 1 - t + T * s)];
+    return y;
+}
+
+// bidirectional: [forward; backward] per step (every step: the backward layer's states put
+// back in step order) or of the last states (the backward layer's after reading x_0)
+template <class Layer, bool Sequences>
+struct bidirectional_case {
+    static constexpr double fd_eps = 1e-3;  // smooth
+    static constexpr int F = 2, T = 4, H = 3;
+    static constexpr auto rec = [] {
+        if constexpr (Sequences) return bidirectional(Layer{}(return_sequences));
+        else return bidirectional(Layer{});
+    }();
+    static constexpr auto net = input(sequence<F, T>) >> time_distributed(dense<3>) >> tanh_ >> rec >> flatten >>
+                                dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        constexpr int K = kind_of<Layer>;
+        const std::string first = std::string(names[K]), second = first.substr(0, first.size() - 1) + "2";
+        const tensor u = map_ref(per_step_dense(b.x[0], b, "dense1", T * b.n), [](double v) { return std::tanh(v); });
+        auto run = [&](const std::string& node, const tensor& in) {
+            return K == 2 ? recurrent_ref(2, in, 3, T, b.n, H, b.param(node + ".W_x"), b.param(node + ".W_h"),
+                                          b.param(node + ".b_x"), &b.param(node + ".b_h"))
+                          : recurrent_ref(K, in, 3, T, b.n, H, b.param(node + ".W_x"), b.param(node + ".W_h"),
+                                          b.param(node + ".b"), nullptr);
+        };
+        const tensor fw = run(first, u), bw_rev = run(second, reversed(u, 3, T, b.n));
+        const int steps = Sequences ? T : 1;
+        tensor y(static_cast<std::size_t>(2 * H * steps * b.n));
+        for (int s = 0; s < b.n; ++s)
+            for (int t = 0; t < steps; ++t)
+                for (int m = 0; m < H; ++m) {
+                    // forward at t (or T-1); backward at step t of the original order, which the
+                    // reversed run reached at T-1-t (the last state: T-1)
+                    const int tf = Sequences ? t : T - 1, tb = Sequences ? T - 1 - t : T - 1;
+                    y[m + 2 * H * (t + steps * s)] = fw[m + H * (tf + T * s)];
+                    y[H + m + 2 * H * (t + steps * s)] = bw_rev[m + H * (tb + T * s)];
+                }
+        return dense_ref(y, b.param("dense2.W"), b.param("dense2.b"), b.n);
+    }
+};
 }  // namespace
 
 TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against finite differences, schedules",
@@ -196,7 +243,10 @@ TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against 
                    sequence_case<decltype(gru<5>)>, one_step_case<decltype(rnn<2>)>, one_step_case<decltype(lstm<2>)>,
                    one_step_case<decltype(gru<2>)>, cell_case<std::remove_cvref_t<decltype(rnn_cell<3>)>>,
                    cell_case<std::remove_cvref_t<decltype(lstm_cell<3>)>>,
-                   cell_case<std::remove_cvref_t<decltype(gru_cell<3>)>>, slice_case) {
+                   cell_case<std::remove_cvref_t<decltype(gru_cell<3>)>>, slice_case,
+                   (bidirectional_case<std::remove_cvref_t<decltype(lstm<3>)>, true>),
+                   (bidirectional_case<std::remove_cvref_t<decltype(gru<3>)>, false>),
+                   (bidirectional_case<std::remove_cvref_t<decltype(rnn<3>)>, true>)) {
     check_op<TestType>();
 }
 
@@ -213,6 +263,13 @@ TEST_CASE("recurrent layers: shapes, parameters and names", "[codegen][recurrent
     CHECK(std::string(N1::params[0].name.view()) == "rnn1.W_x");
     CHECK(std::string(N1::params[3].name.view()) == "dense1.W");  // time_distributed keeps the layer's name
     CHECK(std::string(decltype(lstm<8>(return_sequences))::name().view()) == "lstm<8>(return_sequences)");
+    // Keras Bidirectional(LSTM(8)) on 10 features: twice LSTM(8)'s parameters, 16 outputs
+    using N4 = network<std::remove_cvref_t<decltype(input(sequence<10, 7>) >> bidirectional(lstm<8>) >> dense<2> >>
+                                                    loss::mse)>>;
+    STATIC_REQUIRE(N4::param_size == 2 * 4 * (10 * 8 + 8 * 8 + 8) + 16 * 2 + 2);
+    using N5 = network<std::remove_cvref_t<decltype(input(sequence<10, 7>) >> bidirectional(gru<8>(return_sequences)) >>
+                                                    time_distributed(dense<2>) >> loss::mse)>>;
+    STATIC_REQUIRE(N5::output_shape == make_sequence(2, 7));
 }
 
 // ---------------------------------------------------------------- ONNX's RNN / LSTM / GRU
