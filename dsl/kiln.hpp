@@ -8,6 +8,7 @@
 #include "dsl/layers/dense.hpp"
 #include "dsl/layers/depthwise_conv2d.hpp"
 #include "dsl/layers/dropout.hpp"
+#include "dsl/layers/embedding.hpp"
 #include "dsl/layers/flatten.hpp"
 #include "dsl/layers/global_avg_pool.hpp"
 #include "dsl/layers/losses.hpp"

@@ -6,6 +6,7 @@
 #include "codegen/ops/dense.hpp"
 #include "codegen/ops/depthwise_conv2d.hpp"
 #include "codegen/ops/dropout.hpp"
+#include "codegen/ops/embedding.hpp"
 #include "codegen/ops/flatten.hpp"
 #include "codegen/ops/frozen.hpp"
 #include "codegen/ops/global_avg_pool.hpp"

@@ -93,6 +93,9 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         case stage_kind::pointwise:
             vectorize_pure(f);
             if (s.inner_extent >= parallel_threshold) f.parallel(n);
+            // an element-wise scatter (embedding's d_W += dy at each step's index): the same
+            // vectors, serial over the steps
+            if (f.has_update_definition()) vectorize_pure(f.update());
             break;
         case stage_kind::matmul: {
             vectorize_pure(f);

@@ -235,6 +235,29 @@ struct bidirectional_case {
         return dense_ref(y, b.param("dense2.W"), b.param("dense2.b"), b.n);
     }
 };
+
+// embedding<6, 3>: indices as floats (repeated, so dW sums several steps into one row), a
+// lookup, then a gru over the looked-up vectors (smooth: the table's every used entry is
+// checked against finite differences; the indices get no gradient)
+struct embedding_case {
+    static constexpr double fd_eps = 1e-3;
+    static constexpr int V = 6, D = 3, T = 5;
+    static constexpr auto net = input(sequence<1, T>) >> embedding<V, D> >> gru<4> >> dense<2> >> loss::mse;
+    static void prepare(batch& b) {
+        for (std::size_t i = 0; i < b.x[0].size(); ++i) b.x[0][i] = static_cast<double>((i * 7 + 3) % 4);  // 0..3 of 6
+    }
+    static tensor logits(const batch& b) {
+        const tensor& W = b.param("embedding1.W");  // (D, V): W[d + D v]
+        tensor e(static_cast<std::size_t>(D * T * b.n));
+        for (int s = 0; s < b.n; ++s)
+            for (int t = 0; t < T; ++t)
+                for (int d = 0; d < D; ++d)
+                    e[d + D * (t + T * s)] = W[d + D * static_cast<int>(b.x[0][t + T * s])];
+        const tensor h = recurrent_ref(2, e, D, T, b.n, 4, b.param("gru1.W_x"), b.param("gru1.W_h"), b.param("gru1.b_x"),
+                                       &b.param("gru1.b_h"));
+        return dense_ref(last_step(h, 4, T, b.n), b.param("dense1.W"), b.param("dense1.b"), b.n);
+    }
+};
 }  // namespace
 
 TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against finite differences, schedules",
@@ -246,7 +269,7 @@ TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against 
                    cell_case<std::remove_cvref_t<decltype(gru_cell<3>)>>, slice_case,
                    (bidirectional_case<std::remove_cvref_t<decltype(lstm<3>)>, true>),
                    (bidirectional_case<std::remove_cvref_t<decltype(gru<3>)>, false>),
-                   (bidirectional_case<std::remove_cvref_t<decltype(rnn<3>)>, true>)) {
+                   (bidirectional_case<std::remove_cvref_t<decltype(rnn<3>)>, true>), embedding_case) {
     check_op<TestType>();
 }
 
