@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "runtime/atomic_file.hpp"
 #include "runtime/error.hpp"
 
 static_assert(std::endian::native == std::endian::little,
@@ -217,20 +218,6 @@ void check_finite(const fs::path& path, const entry& e, const unsigned char* byt
     }
 }
 
-// false with errno set when a write fails; retries short writes and EINTR.
-bool write_all(int fd, const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        const ssize_t w = ::write(fd, p, size);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        p += w;
-        size -= static_cast<std::size_t>(w);
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -284,38 +271,9 @@ void save_checkpoint(const fs::path& path, std::span<const tensor_ref> tensors,
     text.append((8 - text.size() % 8) % 8, ' ');
     const std::uint64_t n = text.size();
 
-    const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec))
-        throw error(target + "directory '" + dir.string() + "' does not exist; create it first");
-    const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw error(target + "cannot create '" + tmp.string() + "' (" + std::strerror(errno) +
-                    "); check the directory's permissions");
-    bool fd_open = true;
-    auto abandon = [&](const char* step) {
-        const int e = errno;
-        if (fd_open) ::close(fd);
-        ::unlink(tmp.c_str());
-        return error(target + step + " failed (" + std::strerror(e) +
-                     "); free disk space or choose another path - any previous checkpoint "
-                     "there is unchanged");
-    };
-    bool ok = write_all(fd, &n, 8) && write_all(fd, text.data(), text.size());
-    for (std::size_t i = 0; ok && i < tensors.size(); ++i)
-        ok = sizes[i] == 0 || write_all(fd, tensors[i].data, sizes[i]);
-    if (!ok) throw abandon("write");
-    if (::fsync(fd) != 0) throw abandon("fsync");
-    fd_open = false;
-    if (::close(fd) != 0) throw abandon("close");
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw abandon("rename");
-    // Make the rename itself durable. A failure here leaves a complete new checkpoint.
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    std::vector<byte_range> pieces{{&n, 8}, {text.data(), text.size()}};
+    for (std::size_t i = 0; i < tensors.size(); ++i) pieces.push_back({tensors[i].data, sizes[i]});
+    write_file_atomically(path, pieces, target, "checkpoint");
 }
 
 std::map<std::string, std::string> load_checkpoint(const fs::path& path,

@@ -1,17 +1,15 @@
 #include "runtime/melody.hpp"
 
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "runtime/atomic_file.hpp"
 #include "runtime/error.hpp"
 
 namespace kiln::melody {
@@ -221,26 +219,8 @@ void save_vocabulary(const fs::path& path, const vocabulary& v) {
     for (const value x : v.values) j["values"].push_back(to_string(x));
     j["counts"] = v.counts;
     const std::string text = j.dump(1) + "\n";
-    // Atomic like midi::write: a temporary file beside the target, then rename.
-    const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw error("melody: " + path.string() + ": cannot write the vocabulary (" +
-                        std::strerror(errno) + "); check the directory exists and is writable");
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw error("melody: " + path.string() + ": cannot rename the vocabulary into place (" +
-                    ec.message() + ")");
-    }
+    const byte_range piece{text.data(), text.size()};
+    write_file_atomically(path, std::span(&piece, 1), "melody: " + path.string() + ": ", "vocabulary");
 }
 
 vocabulary load_vocabulary(const fs::path& path) {

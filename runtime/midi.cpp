@@ -1,17 +1,14 @@
 #include "runtime/midi.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <deque>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <tuple>
 
+#include "runtime/atomic_file.hpp"
 #include "runtime/error.hpp"
 
 namespace kiln::midi {
@@ -359,16 +356,6 @@ std::vector<std::uint8_t> encode_as(const file& f, const std::string& where) {
     return out;
 }
 
-bool write_all(int fd, const std::uint8_t* data, std::size_t size) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 void check_channel(int channel, int a, int b, const char* what) {
     if (channel < 0 || channel > 15 || a < 0 || a > 127 || b < 0 || b > 127)
@@ -435,36 +422,8 @@ std::vector<std::uint8_t> encode(const file& f) { return encode_as(f, "<memory>"
 
 void write(const fs::path& path, const file& f) {
     const std::vector<std::uint8_t> bytes = encode_as(f, path.string());
-    const std::string target = "midi: " + path.string() + ": ";
-    const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec))
-        throw error(target + "directory '" + dir.string() + "' does not exist; create it first");
-    const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw error(target + "cannot create '" + tmp.string() + "' (" + std::strerror(errno) +
-                    "); check the directory's permissions");
-    bool fd_open = true;
-    auto abandon = [&](const char* step) {
-        const int e = errno;
-        if (fd_open) ::close(fd);
-        ::unlink(tmp.c_str());
-        return error(target + step + " failed (" + std::strerror(e) +
-                     "); free disk space or choose another path - any previous file there is "
-                     "unchanged");
-    };
-    if (!write_all(fd, bytes.data(), bytes.size())) throw abandon("write");
-    if (::fsync(fd) != 0) throw abandon("fsync");
-    fd_open = false;
-    if (::close(fd) != 0) throw abandon("close");
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw abandon("rename");
-    // Make the rename itself durable. A failure here leaves the complete new file.
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    const byte_range piece{bytes.data(), bytes.size()};
+    write_file_atomically(path, std::span(&piece, 1), "midi: " + path.string() + ": ");
 }
 
 std::vector<std::uint8_t> encode_vlq(std::uint32_t value) {

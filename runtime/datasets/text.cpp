@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/atomic_file.hpp"
 #include "runtime/error.hpp"
 #include "runtime/rdata.hpp"
 
@@ -195,13 +196,9 @@ void char_vocabulary::save(const std::filesystem::path& path) const {
         if (c > 0x20 && c != 0x7F) text << ' ' << utf8_encode(std::u32string(1, c));
         text << '\n';
     }
-    const std::filesystem::path part = path.string() + ".part";
-    {
-        std::ofstream out(part, std::ios::binary);
-        out << text.str();
-        if (!out) throw error("char_vocabulary: cannot write " + part.string());
-    }
-    std::filesystem::rename(part, path);
+    const std::string bytes = text.str();
+    const byte_range piece{bytes.data(), bytes.size()};
+    write_file_atomically(path, std::span(&piece, 1), "char_vocabulary: " + path.string() + ": ", "vocabulary");
 }
 
 char_vocabulary char_vocabulary::load(const std::filesystem::path& path) {
