@@ -260,23 +260,39 @@ struct op<recurrent_cell_t<Cell, H>> {
     static constexpr int G = L::sequence_layer::gates * H;
     static Expr sigmoid(const Expr& v) { return 1 / (1 + Halide::exp(-v)); }
 
-    static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
+    // The step's two matmuls, W_x x_t (+ b or b_x) and W_h h (+ b_h for the gru): dense's
+    // lowering on views of the input's x part and state part, with their own contexts.
+    struct products {
+        Func x_part, h_part, h_bias;
+        op_ctx x_ctx, h_ctx;
+    };
+    static products views(const op_ctx& c, const Func& x, const std::vector<Func>& p, const std::string& role) {
         const int F = c.in[0] - L::state;
         Var f("f"), j("j"), n("n");
-        Func xin(c.name + "_x_in"), hin(c.name + "_h_in"), zero(c.name + "_no_bias");
-        xin(f, n) = x(f, n);
-        hin(f, n) = x(F + f, n);
-        zero(j) = c.k(0);
-        op_ctx cx = c, ch = c;
-        cx.name = c.name + "_x";
-        cx.in = make_features(F);
-        cx.out = make_features(G);
-        ch.name = c.name + "_h";
-        ch.in = make_features(H);
-        ch.out = make_features(G);
-        const bool gru = Cell == cell_kind::gru;
-        Func ax = op<dense_t<G>>::forward(cx, xin, {p[0], p[2]});
-        Func ah = op<dense_t<G>>::forward(ch, hin, {p[1], gru ? p[3] : zero});
+        products v{Func(c.name + "_x_in" + role), Func(c.name + "_h_in" + role), Func(), c, c};
+        v.x_part(f, n) = x(f, n);
+        v.h_part(f, n) = x(F + f, n);
+        if constexpr (Cell == cell_kind::gru) {
+            v.h_bias = p[3];
+        } else {
+            v.h_bias = Func(c.name + "_no_bias" + role);
+            v.h_bias(j) = c.k(0);
+        }
+        v.x_ctx.name = c.name + "_x";
+        v.x_ctx.in = make_features(F);
+        v.x_ctx.out = make_features(G);
+        v.h_ctx.name = c.name + "_h";
+        v.h_ctx.in = make_features(H);
+        v.h_ctx.out = make_features(G);
+        return v;
+    }
+
+    static Func forward(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
+        const int F = c.in[0] - L::state;
+        Var j("j"), n("n");
+        const products v = views(c, x, p, "");
+        Func ax = op<dense_t<G>>::forward(v.x_ctx, v.x_part, {p[0], p[2]});
+        Func ah = op<dense_t<G>>::forward(v.h_ctx, v.h_part, {p[1], v.h_bias});
         c.save("ax", ax);
         c.save("ah", ah);
         Func y = c.func("fwd");
@@ -335,25 +351,14 @@ struct op<recurrent_cell_t<Cell, H>> {
         }
         c.mark(dz, stage_kind::pointwise, RDom(), G);
         c.mark(dA, stage_kind::pointwise, RDom(), G);
-        Func xin(c.name + "_x_in_b"), hin(c.name + "_h_in_b"), zero(c.name + "_no_bias_b");
-        xin(f, n) = x(f, n);
-        hin(f, n) = x(F + f, n);
-        zero(j) = c.k(0);
-        op_ctx cx = c, ch = c;
-        cx.name = c.name + "_x";
-        cx.in = make_features(F);
-        cx.out = make_features(G);
-        ch.name = c.name + "_h";
-        ch.in = make_features(H);
-        ch.out = make_features(G);
-        constexpr bool gru = Cell == cell_kind::gru;
-        grads gx = op<dense_t<G>>::backward(cx, xin, Func(), dz, {p[0], p[2]});
-        grads gh = op<dense_t<G>>::backward(ch, hin, Func(), dA, {p[1], gru ? p[3] : zero});
+        const products v = views(c, x, p, "_b");
+        grads gx = op<dense_t<G>>::backward(v.x_ctx, v.x_part, Func(), dz, {p[0], p[2]});
+        grads gh = op<dense_t<G>>::backward(v.h_ctx, v.h_part, Func(), dA, {p[1], v.h_bias});
         Func dx = c.func("d_in");
         dx(f, n) = Halide::select(f < F, gx.d_in(Halide::min(f, F - 1), n),
                                   f < F + H, gh.d_in(Halide::clamp(f - F, 0, H - 1), n) + d_direct, d_cell);
         c.mark(dx, stage_kind::pointwise, RDom(), c.in[0]);
-        if constexpr (gru) return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1], gh.d_params[1]}};
+        if constexpr (Cell == cell_kind::gru) return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1], gh.d_params[1]}};
         else return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1]}};
     }
 };
