@@ -1,12 +1,15 @@
 # kiln_add_network(NAME HEADER <net.hpp> VARIABLE <qualified constexpr variable>
 #                  [SCHEDULES manual Mullapudi2016 ...] [NO_GRADCHECK] [FORWARD_ONLY]
-#                  [SEGMENTS K])
+#                  [SEGMENTS K] [CUDA_SCHEDULES manual Li2018 ...])
 #
 # Turns a declared network into AOT-compiled Halide libraries, with no generator code
 # written by hand: a three-line generator source is written from the network's name, and
 # codegen/generator.hpp derives every input and output from the network type. Builds
 #   <NAME>_forward_<schedule>, <NAME>_grad_<schedule>   for each schedule
 #   <NAME>_grad_f64                                       float64, for gradcheck
+#   <NAME>_forward_<schedule>_cuda, <NAME>_grad_<schedule>_cuda
+#                                                         for each of CUDA_SCHEDULES (default
+#                                                         KILN_CUDA_SCHEDULES), when KILN_CUDA is on
 # and an INTERFACE target <NAME>_kernels whose header <NAME>_kernels.hpp lists them for the
 # runtime (kiln::kernel_set). Link it and kiln_runtime into the model's binary.
 #   NO_GRADCHECK  no float64 build: for big networks (ResNet-50), where a naive float64
@@ -21,7 +24,7 @@
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(kiln_add_network NAME)
-  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE;SEGMENTS" "SCHEDULES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE;SEGMENTS" "SCHEDULES;CUDA_SCHEDULES" ${ARGN})
   if(NOT ARG_SEGMENTS)
     set(ARG_SEGMENTS 1)
   endif()
@@ -54,15 +57,42 @@ function(kiln_add_network NAME)
   set(libs "")
   set(includes "")
   set(variants "")
+  # One build per (target, schedule): the host schedules, then the CUDA ones (KILN_CUDA).
+  set(builds "")
   foreach(schedule IN LISTS ARG_SCHEDULES)
+    list(APPEND builds "host:${schedule}")
+  endforeach()
+  if(NOT ARG_CUDA_SCHEDULES)
+    set(ARG_CUDA_SCHEDULES ${KILN_CUDA_SCHEDULES})
+  endif()
+  if(KILN_CUDA)
+    foreach(schedule IN LISTS ARG_CUDA_SCHEDULES)
+      list(APPEND builds "cuda:${schedule}")
+    endforeach()
+  endif()
+  foreach(build IN LISTS builds)
+    string(REPLACE ":" ";" build "${build}")
+    list(GET build 0 device)
+    list(GET build 1 schedule)
     set(extra "")
     if(schedule STREQUAL "manual" OR schedule STREQUAL "naive")
       set(params schedule=${schedule})
+      set(min_batch 1)
+    elseif(device STREQUAL "cuda")
+      set(params "machine_params=132,50331648,40")  # an H100/H200: SMs, L2 bytes
+      set(extra AUTOSCHEDULER Halide::${schedule})
       set(min_batch 1)
     else()
       set(params "machine_params=2,33554432,40")
       set(extra AUTOSCHEDULER Halide::${schedule})
       set(min_batch 16)  # see kernel_variant::min_batch
+    endif()
+    if(device STREQUAL "cuda")
+      set(target ${KILN_CUDA_TARGET})
+      set(suffix _cuda)
+    else()
+      set(target host)
+      set(suffix "")
     endif()
     if(ARG_SEGMENTS GREATER 1)
       math(EXPR last "${ARG_SEGMENTS} - 1")
@@ -78,9 +108,9 @@ function(kiln_add_network NAME)
             string(APPEND fns "{}, ")
             continue()
           endif()
-          set(lib ${NAME}_${stage}_${schedule}_s${k})
+          set(lib ${NAME}_${stage}_${schedule}${suffix}_s${k})
           add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
-                             TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
+                             TARGETS ${target} USE_RUNTIME ${KILN_HALIDE_RUNTIME}
                              PARAMS stage=${stage} segments=${ARG_SEGMENTS} segment=${k} ${params} ${extra})
           list(APPEND libs ${lib})
           string(APPEND includes "#include \"${lib}.h\"\n")
@@ -89,13 +119,13 @@ function(kiln_add_network NAME)
         string(APPEND segs "{${fns}}, ")
       endforeach()
       string(APPEND variants
-        "    {\"${schedule}\", \"host\", {}, {}, ${min_batch}, {${segs}}},\n")
+        "    {\"${schedule}\", \"${device}\", {}, {}, ${min_batch}, {${segs}}},\n")
       continue()
     endif()
     foreach(stage IN LISTS stages)
-      set(lib ${NAME}_${stage}_${schedule})
+      set(lib ${NAME}_${stage}_${schedule}${suffix})
       add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
-                         TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
+                         TARGETS ${target} USE_RUNTIME ${KILN_HALIDE_RUNTIME}
                          PARAMS stage=${stage} ${params} ${extra}
                          STMT ${lib}_STMT)
       list(APPEND libs ${lib})
@@ -104,10 +134,10 @@ function(kiln_add_network NAME)
     if(ARG_FORWARD_ONLY)
       set(grad_fn "{}")
     else()
-      set(grad_fn "{&${NAME}_grad_${schedule}_argv, &${NAME}_grad_${schedule}_metadata}")
+      set(grad_fn "{&${NAME}_grad_${schedule}${suffix}_argv, &${NAME}_grad_${schedule}${suffix}_metadata}")
     endif()
     string(APPEND variants
-      "    {\"${schedule}\", \"host\", {&${NAME}_forward_${schedule}_argv, &${NAME}_forward_${schedule}_metadata},\n"
+      "    {\"${schedule}\", \"${device}\", {&${NAME}_forward_${schedule}${suffix}_argv, &${NAME}_forward_${schedule}${suffix}_metadata},\n"
       "     ${grad_fn}, ${min_batch}},\n")
   endforeach()
   if(ARG_NO_GRADCHECK)

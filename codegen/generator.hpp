@@ -8,7 +8,9 @@
                                  d_<param> is its value after the step: see lower.hpp;
                                  a frozen parameter has no d_<param>: dsl/frozen.hpp)
       elem      float32 | float64 (the gradcheck build)
-      schedule  manual | naive; ignored when auto_schedule=true (Mullapudi2016 ...)
+      schedule  manual | naive; ignored when auto_schedule=true (Mullapudi2016 ...). manual
+                is schedule_manual (schedule/policy.hpp) for a CPU target and schedule_cuda
+                (schedule/gpu.hpp) for a CUDA one (target=host-cuda-...)
       batch_estimate  the N the autoschedulers plan for (default 64)
       segments, segment  build pipeline `segment` of the network cut into `segments`
                 (network::segment_bounds; big networks: Halide's lowering time grows faster
@@ -30,6 +32,7 @@
 #include <Halide.h>
 
 #include "codegen/lower.hpp"
+#include "codegen/schedule/gpu.hpp"
 #include "codegen/schedule/policy.hpp"
 
 namespace kiln::codegen {
@@ -137,6 +140,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             // "d_<param>", "prediction" whatever the ops call their stages.
             (*cost_)() = l.cost();
             cost_->set_estimates({});
+            l.stages.push_back({*cost_, stage_kind::pointwise, RDom(), 1, 0});
             if (d_input_) copy_out(*d_input_, l.d_input, cut_shape(), n_est, l.stages);
             for (std::size_t i = 0; i < Net::params.size(); ++i) {
                 if (!d_params_[i]) continue;
@@ -154,7 +158,8 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
 
         if (!this->get_auto_schedule()) {
             const std::string s = schedule;
-            if (s == "manual") schedule_manual(l.stages, this->get_target());
+            if (s == "manual" && this->get_target().has_gpu_feature()) schedule_cuda(l.stages);
+            else if (s == "manual") schedule_manual(l.stages, this->get_target());
             else if (s == "naive") schedule_naive(l.stages);
             else throw std::invalid_argument("network_generator: schedule must be manual or naive, got '" + s + "'");
         }

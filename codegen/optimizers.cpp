@@ -29,6 +29,11 @@ using namespace Halide;
 // make small arenas pay for it. Tails are guarded, never shifted: the update runs in place.
 void schedule_arena(Func f, const Var& i, const Expr& size, const Target& target) {
     Var io("io"), ii("ii");
+    if (target.has_gpu_feature()) {
+        // CUDA: one thread per element, 256 to a block; in place, so the tail is guarded.
+        f.gpu_tile(i, io, ii, 256, TailStrategy::GuardWithIf);
+        return;
+    }
     const int vec = target.natural_vector_size<float>();
     const Expr task = Halide::max(vec, ((size + 7) / 8 + vec - 1) / vec * vec);
     f.split(i, io, ii, task, TailStrategy::GuardWithIf)

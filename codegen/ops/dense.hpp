@@ -16,6 +16,8 @@ struct op<dense_t<Out>> {
         y(o, n) = b(o);
         y(o, n) += W(r, o) * x(r, n);
         c.mark(y, stage_kind::matmul, r, Out, c.in[0]);
+        c.stages->back().kernel = W;  // what a GPU schedule stages per chunk of f
+        c.stages->back().input = x;
         return y;
     }
 
@@ -29,6 +31,8 @@ struct op<dense_t<Out>> {
         dx(f, n) = c.k(0);
         dx(f, n) += W(f, ro) * dy(ro, n);
         c.mark(dx, stage_kind::matmul_dx, ro, c.in[0], Out);
+        c.stages->back().kernel = W;
+        c.stages->back().input = dy;
         // dW(f, o) = sum_n x(f, n) dy(o, n)        (F, Out)
         RDom rn(0, c.batch, c.name + "_r_n");
         Func dW_sum = c.func("d_W_sum"), dW = c.func("d_W");

@@ -1,0 +1,280 @@
+#pragma once
+/*  manual, for a CUDA target: the same stage roles as schedule_manual, as GPU loop nests.
+    Every stage computed at root runs on the GPU (a root stage without GPU loops would run on
+    the host, with copies both ways), and everything else is fused into a GPU stage:
+      element-wise    inlined into their consumer, as on the CPU; a convolution computes
+                      its activation in the same kernel (its tile is the activation's).
+      pointwise root  one thread per element of the fused pure dimensions, 256 to a block.
+      matmul          a block computes a tile of TO outputs x TN samples, one per thread.
+                      The reduction runs in chunks of RK: each chunk of W and of x is
+                      first staged in shared memory by the whole block.
+      conv            a block computes TO channels x TX columns of one row of one sample;
+                      the accumulator tile lives in shared memory, and each chunk of CK
+                      input channels of K and of the (zero-bordered) input is staged there.
+      weight grads    matmul_dw: a thread per weight, the batch summed in registers.
+                      conv_dw, and the sums over images (bias and batch norm): the sum is
+                      first split by sample (rfactor), a thread per (weight, sample),
+                      then the samples are summed, a thread per weight.
+      cost            split by sample the same way, then summed by one thread.
+      recurrence      the steps and slots are sequential: a thread per sample runs the
+                      whole recurrence (correct, not fast).
+    Blocks are one-dimensional (thread loops are fused), so stages that share a kernel
+    (a staged chunk and the tile that reads it) agree on the block's shape.           */
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "codegen/context.hpp"
+
+namespace kiln::codegen {
+
+namespace gpu_detail {
+
+using Halide::TailStrategy;
+using Halide::VarOrRVar;
+
+constexpr int block_threads = 256;
+
+// The pure Vars that stage `update` (0: the pure definition) of f writes at: for an update,
+// the left-hand side's arguments that are plain Vars of f's own.
+inline std::vector<Var> pure_vars(const Func& f, int update) {
+    const std::vector<Var> args = f.args();
+    if (update == 0) return args;
+    std::vector<Var> out;
+    for (const Expr& e : f.update_args(update - 1)) {
+        const auto* v = e.as<Halide::Internal::Variable>();
+        if (v == nullptr) continue;
+        for (const Var& a : args)
+            if (a.name() == v->name) out.push_back(a);
+    }
+    return out;
+}
+
+// A thread per point of `vars` (innermost first), block_threads to a block: tiles of
+// T0 x (block_threads / T0) over the first two, T0 the inner extent's power of two up to
+// 32; any further vars fused into the grid's third dimension. No vars: one thread.
+// (One fused dimension split in blocks instead gave Halide bounds it could not prove
+// inside the weights.)
+inline void flat(Halide::Stage st, const std::vector<Var>& vars, const std::string& tag, int inner = 32) {
+    if (vars.empty()) {
+        st.gpu_single_thread();
+        return;
+    }
+    Var b0(tag + "_b0"), t0(tag + "_t0");
+    if (vars.size() == 1) {
+        st.gpu_tile(vars[0], b0, t0, block_threads, TailStrategy::GuardWithIf);
+        return;
+    }
+    int T0 = 1;
+    while (T0 * 2 <= 32 && T0 * 2 <= inner) T0 *= 2;
+    Var b1(tag + "_b1"), t1(tag + "_t1");
+    Var rest = vars[2 % vars.size()];
+    for (std::size_t i = 3; i < vars.size(); ++i) {
+        Var fused(tag + "_fused" + std::to_string(i));
+        st.fuse(rest, vars[i], fused);
+        rest = fused;
+    }
+    st.gpu_tile(vars[0], vars[1], b0, b1, t0, t1, T0, block_threads / T0, TailStrategy::GuardWithIf);
+    if (vars.size() > 2) st.gpu_blocks(rest);
+}
+
+// Root, and a thread per point in every definition.
+inline void root_flat(Func f, int inner = 32) {
+    f.compute_root();
+    flat(f, pure_vars(f, 0), f.name() + "_s0", inner);
+    for (int u = 0; u < f.num_update_definitions(); ++u)
+        flat(f.update(u), pure_vars(f, u + 1), f.name() + "_s" + std::to_string(u + 1), inner);
+}
+
+// The compile-time extent of a reduction variable (conv's channels and taps).
+inline int extent_of(const Halide::RVar& r) {
+    const auto* k = r.extent().as<Halide::Internal::IntImm>();
+    if (k == nullptr) throw std::logic_error("schedule_cuda: a convolution's reduction extent " + r.name() + " is not a constant");
+    return static_cast<int>(k->value);
+}
+
+// Largest power of two <= min(cap, extent), at least 1.
+inline int pow2_at_most(int extent, int cap) {
+    int w = 1;
+    while (w * 2 <= cap && w * 2 <= extent) w *= 2;
+    return w;
+}
+
+// Largest divisor of extent that is <= cap. A tile of a weight tensor's dimension must
+// divide it: the chunk staged in shared memory is loaded whole, before the threads' own
+// guards, so a tile hanging over the end would read past the weights.
+inline int divisor_at_most(int extent, int cap) {
+    for (int d = std::min(extent, cap); d > 1; --d)
+        if (extent % d == 0) return d;
+    return 1;
+}
+
+// A reduction into a small output over a long multi-dimensional domain (the last RVar the
+// samples): one partial sum per (output, sample) in parallel, then the samples summed.
+inline void split_by_sample(Func f, const RDom& r) {
+    f.compute_root();
+    flat(f, pure_vars(f, 0), f.name() + "_s0");
+    if (r.dimensions() < 2) {
+        flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
+        return;
+    }
+    Var u(f.name() + "_u");
+    Func partial = f.update().rfactor(Halide::RVar(r[r.dimensions() - 1]), u);
+    root_flat(partial);
+    flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
+}
+
+// y(o, n) = init + sum_k K(k, o) in(k, n): TO x TN outputs per block, K and in staged per
+// chunk of RK in shared memory.
+inline void matmul(const stage& s, int out_extent) {
+    Func y = s.f;
+    y.compute_root();
+    const std::vector<Var> v = y.args();
+    const Var o = v[0], n = v.back();
+    // TO and RK divide the weights' extents (see divisor_at_most); the samples' tile may
+    // hang over N: lower() clamps every input along n.
+    const int TO = divisor_at_most(out_extent, 32), TN = block_threads / TO;
+    const int K = s.reduce_extent > 0 ? s.reduce_extent : 1;
+    const int RK = divisor_at_most(K, 8);
+    Var ob("ob"), ot("ot"), nb("nb"), nt("nt"), t("t");
+    y.split(o, ob, ot, TO, TailStrategy::GuardWithIf)
+        .split(n, nb, nt, TN, TailStrategy::GuardWithIf)
+        .reorder(ot, nt, ob, nb)
+        .fuse(ot, nt, t)
+        .gpu_threads(t)
+        .gpu_blocks(ob, nb);
+    Halide::RVar rk(s.r.x), ro("ro"), ri("ri");
+    y.update()
+        .split(o, ob, ot, TO, TailStrategy::GuardWithIf)
+        .split(n, nb, nt, TN, TailStrategy::GuardWithIf)
+        .split(rk, ro, ri, RK)
+        .reorder(ri, ot, nt, ro, ob, nb)
+        .fuse(ot, nt, t)
+        .gpu_threads(t)
+        .gpu_blocks(ob, nb);
+    // The block loads a chunk with one thread per entry of dimension `along` (the longer
+    // side of the chunk), each looping over the other. (Fusing the chunk's two dimensions into
+    // one thread index gave Halide bounds far outside the weights.)
+    // The chunk's extents are given (bound_extent), so that every thread loop of the kernel
+    // has a constant extent: derived from guarded tiles, they were symbolic, and the block
+    // size Halide took from them could exceed CUDA's 1024 threads.
+    auto stage_chunk = [&](const Func& src, int along, int e0, int e1) {
+        if (!src.defined()) return;
+        Func staged = Func(src).in(y);
+        const std::vector<Var> a = staged.args();
+        staged.compute_at(y, ro).bound_extent(a[0], e0).bound_extent(a[1], e1)
+            .reorder(a[static_cast<std::size_t>(1 - along)], a[static_cast<std::size_t>(along)])
+            .gpu_threads(a[static_cast<std::size_t>(along)]);
+    };
+    // forward: W(k, o) chunk RK x TO, x(k, n) chunk RK x TN; d_in: W(f, k) chunk TO x RK,
+    // dy(k, n) chunk RK x TN. (The samples' chunk may reach past N: inputs are clamped.)
+    if (s.kind == stage_kind::matmul) stage_chunk(s.kernel, 1, RK, TO);
+    else stage_chunk(s.kernel, 0, TO, RK);
+    stage_chunk(s.input, 1, RK, TN);
+}
+
+// out(o, x, y, n) = init(o) + sum_{c, kx, ky} K(o, c, kx, ky) in(c, ., ., n), via acc.
+inline void conv(const stage& s) {
+    const bool fused = s.consumer.defined();
+    Func out = fused ? s.consumer : s.f;
+    Func acc = s.partial;
+    if (fused) Func(s.f).compute_inline();
+    out.compute_root();
+    const std::vector<Var> v = out.args();  // (o, x, y, n)
+    const int O = s.inner_extent, X = s.width;
+    // At most 32 columns: the staged input chunk, CK x ((TX - 1) S + KW) values loaded a
+    // thread each, stays within a block's 1024 threads.
+    // Every tile divides its extent (see divisor_at_most): the columns' too, since an
+    // unpadded input is read directly.
+    const int TO = divisor_at_most(O, 32), TX = divisor_at_most(X, std::min(32, block_threads / TO));
+    Var ob("ob"), ot("ot"), xb("xb"), xt("xt"), yn("yn"), t("t");
+    // rows x samples can be many: they are the grid's x (2^31 - 1 blocks; y and z: 65535)
+    out.split(v[0], ob, ot, TO, TailStrategy::GuardWithIf)
+        .split(v[1], xb, xt, TX, TailStrategy::GuardWithIf)
+        .fuse(v[2], v[3], yn)
+        .reorder(ot, xt, yn, ob, xb)
+        .fuse(ot, xt, t)
+        .gpu_threads(t)
+        .gpu_blocks(yn, ob, xb);
+
+    const std::vector<Var> a = acc.args();
+    Var at("at");
+    // a tile of TO x TX x 1 x 1, given (see matmul's chunks): constant thread loops
+    acc.compute_at(out, yn).bound_extent(a[0], TO).bound_extent(a[1], TX).bound_extent(a[2], 1).bound_extent(a[3], 1);
+    acc.fuse(a[0], a[1], at).gpu_threads(at);
+    const int C = extent_of(s.r.x);
+    const int CK = divisor_at_most(C, 8);
+    Halide::RVar rc(s.r.x), rco("rco"), rci("rci");
+    std::vector<VarOrRVar> order{rci};
+    for (int d = 1; d < s.r.dimensions(); ++d) order.push_back(Halide::RVar(s.r[d]));
+    Var at2("at2");
+    acc.update().split(rc, rco, rci, CK);
+    order.push_back(a[0]);
+    order.push_back(a[1]);
+    order.push_back(a[2]);
+    order.push_back(a[3]);
+    order.push_back(rco);
+    acc.update().reorder(order).fuse(a[0], a[1], at2).gpu_threads(at2);
+    // A thread per output channel of K's chunk (TO x CK x KW x KH), per column of the
+    // input's (CK x columns x rows); the other dimensions looped (see matmul).
+    auto stage_chunk = [&](const Func& src, int along, const std::vector<int>& extents) {
+        if (!src.defined()) return;
+        Func staged = Func(src).in(acc);
+        const std::vector<Var> sa = staged.args();
+        staged.compute_at(acc, rco);
+        for (std::size_t d = 0; d < extents.size(); ++d) staged.bound_extent(sa[d], extents[d]);
+        std::vector<VarOrRVar> order;
+        for (std::size_t d = 0; d < sa.size(); ++d)
+            if (static_cast<int>(d) != along) order.push_back(sa[d]);
+        order.push_back(sa[static_cast<std::size_t>(along)]);  // outermost: the rest loops inside
+        staged.reorder(order).gpu_threads(sa[static_cast<std::size_t>(along)]);
+    };
+    const int KW = extent_of(s.r.y), KH = extent_of(s.r.z);
+    stage_chunk(s.kernel, 0, {TO, CK, KW, KH});
+    // the input's columns: (TX - 1) S + KW, S known to the op only; its sample: one
+    stage_chunk(s.input, 1, {CK});
+}
+
+}  // namespace gpu_detail
+
+inline void schedule_cuda(const stage_list& stages) {
+    using namespace gpu_detail;
+    std::set<std::string> scheduled_by_producer;
+    for (const stage& s : stages)
+        if (s.consumer.defined() && s.kind == stage_kind::conv) scheduled_by_producer.insert(s.consumer.name());
+    for (const stage& s : stages) {
+        Func f = s.f;
+        if (scheduled_by_producer.count(f.name())) continue;
+        if (s.consumer.defined() && (s.kind == stage_kind::pointwise || s.kind == stage_kind::depthwise)) {
+            f.compute_inline();
+            continue;
+        }
+        switch (s.kind) {
+        case stage_kind::matmul: matmul(s, s.inner_extent); break;
+        case stage_kind::matmul_dx: matmul(s, s.inner_extent); break;
+        case stage_kind::matmul_dw: {
+            // a thread per weight; its sum over the batch in registers
+            root_flat(f, s.inner_extent);
+            Func acc = s.partial;
+            const std::vector<Var> v = f.args();
+            Func(acc).compute_at(f, Var(f.name() + "_s0_t0"));
+            break;
+        }
+        case stage_kind::conv: conv(s); break;
+        case stage_kind::conv_dw:
+        case stage_kind::batch_sum:
+        case stage_kind::scalar_sum: split_by_sample(f, s.r); break;
+        case stage_kind::pointwise:
+        case stage_kind::depthwise:
+        case stage_kind::transpose:
+        case stage_kind::feature_sum:
+        case stage_kind::recurrence:
+            root_flat(f, s.inner_extent);
+            break;
+        }
+    }
+}
+
+}  // namespace kiln::codegen
