@@ -3,7 +3,8 @@
       kiln-<model>                 train on the default data and report (same as `train`)
       kiln-<model> train  [--learning-rate R] [--iterations K | --epochs E] [--batch-size B]
                           [--seed S] [--init zeros|random|xavier|he] [--data FILE]
-                          [--checkpoint FILE] [--plot DIR] [--schedule NAME] [--quiet]
+                          [--checkpoint FILE] [--plot DIR] [--schedule NAME] [--device cpu|cuda]
+                          [--quiet]
       kiln-<model> eval     --checkpoint FILE [--data FILE]
       kiln-<model> predict  --checkpoint FILE INPUT...
       kiln-<model> info
@@ -91,9 +92,15 @@ void print_info(const app_spec& spec, const kernel_set& k) {
         for (auto d : checkpoint_shape(e)) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
         std::printf("    %-20s [%s]\n", e.name.c_str(), dims.c_str());
     }
-    std::string schedules;
-    for (const kernel_variant& v : k.variants) schedules += std::string(schedules.empty() ? "" : ", ") + v.schedule;
-    std::printf("  schedules: %s (target host)\n", schedules.c_str());
+    for (const char* target : {"host", "cuda"}) {
+        std::string schedules;
+        for (const kernel_variant& v : k.variants)
+            if (std::string_view(v.target) == target)
+                schedules += std::string(schedules.empty() ? "" : ", ") + v.schedule;
+        if (!schedules.empty())
+            std::printf("  schedules on %s: %s\n", target[0] == 'h' ? "the cpu (--device cpu)" : "cuda (--device cuda)",
+                        schedules.c_str());
+    }
 }
 }  // namespace detail
 
@@ -102,7 +109,7 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
     CLI::App app{"kiln-" + spec.name + ": " + spec.summary};
     app.require_subcommand(0, 1);
     fit_options fo = spec.fit;
-    std::string init_name, schedule = "manual";
+    std::string init_name, schedule = "manual", device = "cpu";
     std::optional<std::filesystem::path> data, checkpoint, plot_dir;
     std::vector<std::string> inputs;
     std::size_t epochs = 0, samples = 16, max_params = 2000;
@@ -113,6 +120,8 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
         c->add_option("--data", data, "data file (the course's HDF5 layout) instead of the default data")
             ->check(CLI::ExistingFile);
         c->add_option("--schedule", schedule, "compiled schedule to run (see `info`)");
+        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
+            ->check(CLI::IsMember({"cpu", "cuda"}));
         c->add_option("--seed", fo.seed, "seed of initialisation, shuffling and splits");
     };
     CLI::App* train = app.add_subcommand("train", "train on the data and report (the default)");
@@ -145,6 +154,8 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
     CLI::App* predict = app.add_subcommand("predict", "classify inputs with a checkpoint");
     predict->add_option("--checkpoint", checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
     predict->add_option("--schedule", schedule, "compiled schedule to run");
+    predict->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     predict->add_option("inputs", inputs, spec.predict_help)->required();
     CLI::App* info = app.add_subcommand("info", "layers, shapes and parameter count");
     CLI::App* grad = app.add_subcommand("gradcheck", "backprop against centred differences in float64");
@@ -168,7 +179,7 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
             detail::print_info<Net>(spec, kernels);
             return 0;
         }
-        model<Net> m(kernels, schedule);
+        model<Net> m(kernels, schedule, parse_device(device));
         if (predict->parsed()) {
             const auto meta = m.load(*checkpoint);
             const std::vector<std::string> classes = detail::split_classes(meta);

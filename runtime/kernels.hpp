@@ -42,16 +42,24 @@ struct kernel_set {
     std::vector<kernel_variant> variants;
     pipeline_fn grad_f64;  // float64, naive schedule: for gradcheck only
 
-    const kernel_variant& find(std::string_view schedule) const {
+    // target: "host" or "cuda" (device.hpp's target_name)
+    const kernel_variant& find(std::string_view schedule, std::string_view target = "host") const {
         std::string known;
         for (const kernel_variant& v : variants) {
-            if (schedule == v.schedule) return v;
+            if (schedule == v.schedule && target == v.target) return v;
             known += known.empty() ? "" : ", ";
-            known += v.schedule;
+            known += std::string(v.schedule) + " (" + v.target + ")";
         }
-        throw error(std::string(network) + ": no build for schedule '" + std::string(schedule) +
-                    "'; this binary has: " + known +
-                    " (add it to KILN_SCHEDULES at configure time to build it)");
+        const bool cuda = target == "cuda";
+        throw error(std::string(network) + ": no build for schedule '" + std::string(schedule) + "' on " +
+                    (cuda ? "cuda" : "the cpu") + "; this binary has: " + known +
+                    (cuda ? " (configure with -DKILN_CUDA=ON, and KILN_CUDA_SCHEDULES for other schedules)"
+                          : " (add it to KILN_SCHEDULES at configure time to build it)"));
+    }
+    bool has_target(std::string_view target) const {
+        for (const kernel_variant& v : variants)
+            if (target == v.target) return true;
+        return false;
     }
 };
 

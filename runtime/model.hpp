@@ -10,7 +10,13 @@
               parameters past Net::frozen_size (trainable_parameters() is that span).
               save(): a safetensors file named and shaped from the table (PyTorch order:
               outermost first), written atomically. load(): checks every name, shape and
-              dtype before anything is overwritten.                                       */
+              dtype before anything is overwritten.
+    DEVICE    model(kernels, schedule, device_kind::cuda) runs the variant built for CUDA.
+              Parameters, gradients and the optimizer's state then live on the GPU from
+              step to step: the host copy is brought up to date only when it is read
+              (parameters(), gradients(), save, a running-average update), and sent back
+              before the next step when it was written. A batch travels to the GPU once
+              per step; predictions and the cost come back.                            */
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -25,6 +31,7 @@
 #include "dsl/network.hpp"
 #include "runtime/checkpoint.hpp"
 #include "runtime/dataset.hpp"
+#include "runtime/device.hpp"
 #include "runtime/init.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/optimizer.hpp"
@@ -70,30 +77,46 @@ class model {
     static constexpr std::size_t sample_size = Net::input_shapes[0].size();
     static constexpr std::size_t output_size = Net::output_shape.size();
 
-    explicit model(const kernel_set& kernels, std::string_view schedule = "manual")
-        : kernels_(&kernels), variant_(&kernels.find(schedule)), params_(Net::param_size, 0.f),
-          grads_(Net::grad_size, 0.f) {
+    explicit model(const kernel_set& kernels, std::string_view schedule = "manual",
+                   device_kind device = device_kind::cpu)
+        : kernels_(&kernels), variant_(&kernels.find(schedule, target_name(device))), device_(device),
+          params_(Net::param_size, 0.f), grads_(Net::grad_size, 0.f) {
+        const bool gpu = device == device_kind::cuda;
+        if (gpu) {
+            param_arena_ = device_arena(params_.data(), params_.size());
+            if (!grads_.empty()) grad_arena_ = device_arena(grads_.data(), grads_.size());
+            if (!grads_.empty()) {
+                trainable_view_ = param_arena_.view(Net::frozen_size, {static_cast<int>(Net::grad_size)});
+                grad_all_view_ = grad_arena_.view(0, {static_cast<int>(Net::grad_size)});
+            }
+            params_stale_on_device_ = true;
+        }
         for (const param_entry& e : Net::params) {
-            param_views_.push_back(make_view(params_.data() + e.offset, param_dims(e)));
+            param_views_.push_back(gpu ? param_arena_.view(e.offset, param_dims(e))
+                                       : make_view(params_.data() + e.offset, param_dims(e)));
             if (!e.spec.frozen)
-                grad_views_.push_back(make_view(grads_.data() + (e.offset - Net::frozen_size), param_dims(e)));
+                grad_views_.push_back(gpu ? grad_arena_.view(e.offset - Net::frozen_size, param_dims(e))
+                                          : make_view(grads_.data() + (e.offset - Net::frozen_size), param_dims(e)));
         }
     }
     model(const model&) = delete;  // the views point into this object's arenas
     model& operator=(const model&) = delete;
 
-    std::span<float> parameters() { return params_; }
-    std::span<const float> parameters() const { return params_; }
-    std::span<const float> gradients() const { return grads_; }
+    // On a GPU each of these brings the host copy up to date first; the mutable ones also
+    // send it back before the next step (the caller may write).
+    std::span<float> parameters() { return host_params(true); }
+    std::span<const float> parameters() const { return host_params(false); }
+    std::span<const float> gradients() const { return host_grads(false); }
     // mutable, for what runs between the backward pass and the update (clipping)
-    std::span<float> gradients() { return grads_; }
+    std::span<float> gradients() { return host_grads(true); }
     // The parameters that gradients() covers: all but the frozen head of the arena.
-    std::span<float> trainable_parameters() { return std::span<float>(params_).subspan(Net::frozen_size); }
+    std::span<float> trainable_parameters() { return parameters().subspan(Net::frozen_size); }
     std::string_view schedule() const { return variant_->schedule; }
+    device_kind device() const { return device_; }
     const kernel_set& kernels() const { return *kernels_; }
 
     void initialize(init_scheme scheme, std::uint64_t seed, double random_scale = 0.01) {
-        kiln::initialize<Net>(params_, scheme, seed, random_scale);
+        kiln::initialize<Net>(host_params(true), scheme, seed, random_scale);
     }
 
     // Forward and backward on n samples: fills gradients(), returns the mean cost. For a
@@ -108,6 +131,7 @@ class model {
         auto labels = output_view(const_cast<float*>(y.data()), n);
         auto c = halide_view<float>::make_scalar(&cost);
         std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}, {"labels", labels.raw_buffer()}};
+        to_device();
         add_params(args);
         args.push_back(pipeline_arg::of_scalar("l2", &settings.l2));
         args.push_back(pipeline_arg::of_scalar("keep_prob", &settings.keep_prob));
@@ -116,12 +140,14 @@ class model {
         args.push_back({"cost", c.raw_buffer()});
         for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i)
             if (!Net::params[i].spec.frozen)
-                args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g++].raw_buffer()});
+                args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g++].raw_buffer(), gpu()});
+        grads_stale_on_host_ = gpu();
         // An autoscheduled build cannot take a batch under its vector width; the maths of
         // every variant is the same, so such a batch (a last, short mini-batch) runs manual.
-        const kernel_variant& v = n >= static_cast<std::size_t>(variant_->min_batch) ? *variant_ : kernels_->find("manual");
+        const kernel_variant& v =
+            n >= static_cast<std::size_t>(variant_->min_batch) ? *variant_ : kernels_->find("manual", target_name(device_));
         if (!v.segments.empty()) return segmented_gradients(v, x, y, n, settings);
-        call_pipeline(kernels_->network, v.grad, args);
+        call_pipeline(kernels_->network, v.grad, args, gpu());
         return cost;
     }
 
@@ -130,12 +156,7 @@ class model {
     float train_step(std::span<const float> x, std::span<const float> y, std::size_t n, Optimizer& opt,
                      const step_settings& settings = {}) {
         const float cost = compute_gradients(x, y, n, settings);
-        opt.step(trainable_parameters(), grads_);
-        // Running averages are recomputed by the step, not learned: take them as they are.
-        for (const param_entry& e : Net::params)
-            if (!e.spec.trainable && !e.spec.frozen)
-                std::copy_n(grads_.begin() + static_cast<std::ptrdiff_t>(e.offset - Net::frozen_size),
-                            e.spec.size(), params_.begin() + static_cast<std::ptrdiff_t>(e.offset));
+        apply_step(opt);
         return cost;
     }
 
@@ -148,6 +169,7 @@ class model {
             out.resize(n * output_size);
             return out;
         }
+        to_device();
         if (!variant_->segments.empty()) return segmented_predict(x, n);
         std::vector<float> out(n * output_size);
         auto in = input_view(x, n);
@@ -155,7 +177,7 @@ class model {
         std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}};
         add_params(args);
         args.push_back({"prediction", o.raw_buffer()});
-        call_pipeline(kernels_->network, variant_->forward, args);
+        call_pipeline(kernels_->network, variant_->forward, args, gpu());
         return out;
     }
 
@@ -174,13 +196,15 @@ class model {
         metadata["kiln.network"] = kernels_->network;
         metadata["kiln.format"] = "1";
         std::vector<tensor_ref> refs;
+        const std::span<const float> params = host_params(false);
         for (const param_entry& e : Net::params)
             refs.push_back({std::string(e.name.view()), checkpoint_shape(e), dtype::f32,
-                            const_cast<float*>(params_.data() + e.offset)});
+                            const_cast<float*>(params.data() + e.offset)});
         save_checkpoint(path, refs, metadata);
     }
 
     std::map<std::string, std::string> load(const std::filesystem::path& path) {
+        host_params(true);
         std::vector<tensor_ref> refs;
         for (const param_entry& e : Net::params)
             refs.push_back({std::string(e.name.view()), checkpoint_shape(e), dtype::f32, params_.data() + e.offset});
@@ -196,6 +220,7 @@ class model {
     // with its shape; otherwise nothing is written. Returns the parameters the file lacks,
     // which keep their values.
     std::vector<std::string> load_subset(const std::filesystem::path& path) {
+        host_params(true);
         std::vector<tensor_ref> refs;
         std::vector<std::string> problems, missing;
         std::vector<bool> found(Net::params.size(), false);
@@ -240,6 +265,7 @@ class model {
             for (const std::string& p : problems) text += "\n  " + p;
             throw error(text);
         }
+        host_params(true);
         for (const auto& t : tensors)
             std::copy(t.data.begin(), t.data.end(), params_.begin() + static_cast<std::ptrdiff_t>(Net::params[find_param(t.name)].offset));
         for (std::size_t i = 0; i < Net::params.size(); ++i)
@@ -273,6 +299,8 @@ class model {
         for (std::size_t b = 0; b < count; ++b) {
             const batch_view v = mb[b];
             compute_gradients(v.x, v.y, v.size);
+            host_grads(false);
+            host_params(false);
             for (const param_entry& e : Net::params) {
                 const double m = momentum[static_cast<std::size_t>(e.node)];
                 if (e.spec.trainable || e.spec.frozen || m < 0) continue;
@@ -282,6 +310,7 @@ class model {
             }
         }
         std::size_t layers = 0;
+        host_params(true);
         for (const param_entry& e : Net::params) {
             if (e.spec.trainable || e.spec.frozen || momentum[static_cast<std::size_t>(e.node)] < 0 || count == 0) continue;
             for (std::size_t i = 0; i < e.spec.size(); ++i)
@@ -295,10 +324,11 @@ class model {
     std::span<const float> parameter(std::string_view name) const {
         const std::size_t i = find_param(name);
         if (i == Net::params.size()) throw error(std::string(kernels_->network) + ": no parameter named " + std::string(name));
-        return std::span<const float>(params_).subspan(Net::params[i].offset, Net::params[i].spec.size());
+        return host_params(false).subspan(Net::params[i].offset, Net::params[i].spec.size());
     }
     std::span<float> parameter(std::string_view name) {
         const std::span<const float> c = std::as_const(*this).parameter(name);
+        host_params(true);
         return {const_cast<float*>(c.data()), c.size()};
     }
 
@@ -315,6 +345,60 @@ class model {
     }
 
   private:
+    // ---------------------------------------------------------------- where the arenas are
+    bool gpu() const { return device_ == device_kind::cuda; }
+    // The host copy of the parameters, current; `write`: the caller may change it, so the
+    // GPU copy is refreshed before the next pipeline.
+    std::span<float> host_params(bool write) const {
+        if (params_stale_on_host_) {
+            param_arena_.download();
+            params_stale_on_host_ = false;
+        }
+        if (write && gpu()) params_stale_on_device_ = true;
+        return const_cast<std::vector<float>&>(params_);
+    }
+    std::span<float> host_grads(bool write) const {
+        if (grads_stale_on_host_) {
+            grad_arena_.download();
+            grads_stale_on_host_ = false;
+        }
+        if (write && gpu()) grads_stale_on_device_ = true;
+        return const_cast<std::vector<float>&>(grads_);
+    }
+    void to_device() const {
+        if (params_stale_on_device_) {
+            param_arena_.upload();
+            params_stale_on_device_ = false;
+        }
+        if (grads_stale_on_device_) {
+            grad_arena_.upload();
+            grads_stale_on_device_ = false;
+        }
+    }
+
+    // The optimizer's update, then the running averages (recomputed by the step, not learned)
+    // taken as they are.
+    template <class Optimizer>
+    void apply_step(Optimizer& opt) {
+        if (!gpu()) {
+            opt.step(trainable_parameters(), grads_);
+            for (const param_entry& e : Net::params)
+                if (!e.spec.trainable && !e.spec.frozen)
+                    std::copy_n(grads_.begin() + static_cast<std::ptrdiff_t>(e.offset - Net::frozen_size),
+                                e.spec.size(), params_.begin() + static_cast<std::ptrdiff_t>(e.offset));
+            return;
+        }
+        to_device();
+        if (Net::grad_size > 0) opt.step_on_device(trainable_view_.raw_buffer(), grad_all_view_.raw_buffer());
+        for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i) {
+            const param_entry& e = Net::params[i];
+            if (e.spec.frozen) continue;
+            if (!e.spec.trainable) copy_on_device(grad_views_[g].raw_buffer(), param_views_[i].raw_buffer());
+            ++g;
+        }
+        params_stale_on_host_ = true;
+    }
+
     // ---------------------------------------------------------------- segmented networks
     // A network built as several pipelines (kiln_add_network SEGMENTS): segment k is nodes
     // [b[k], b[k + 1]) of the table, and reads node b[k] - 1's value in its natural dims.
@@ -335,7 +419,7 @@ class model {
     void add_segment_params(std::vector<pipeline_arg>& args, int begin, int end) const {
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             if (Net::params[i].node >= begin && Net::params[i].node < end)
-                args.push_back({argument_name(Net::params[i]), param_views_[i].raw_buffer()});
+                args.push_back({argument_name(Net::params[i]), param_views_[i].raw_buffer(), gpu()});
     }
     static void add_settings(std::vector<pipeline_arg>& args, const step_settings& st) {
         args.push_back(pipeline_arg::of_scalar("l2", &st.l2));
@@ -357,7 +441,7 @@ class model {
             std::vector<pipeline_arg> args{{"input0", iv.raw_buffer()}};
             add_segment_params(args, begin, end);
             args.push_back({"prediction", ov.raw_buffer()});
-            call_pipeline(kernels_->network, variant_->segments[k].forward, args);
+            call_pipeline(kernels_->network, variant_->segments[k].forward, args, gpu());
             in.swap(out);
         }
         return in;
@@ -382,7 +466,7 @@ class model {
             add_segment_params(args, b[k], b[k + 1]);
             add_settings(args, settings);
             args.push_back({"prediction", ov.raw_buffer()});
-            call_pipeline(kernels_->network, v.segments[k].train_forward, args);
+            call_pipeline(kernels_->network, v.segments[k].train_forward, args, gpu());
         }
         float total = 0;
         std::vector<float>& d_out = seg_d_out_;
@@ -408,10 +492,10 @@ class model {
             for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i) {
                 if (Net::params[i].spec.frozen) continue;
                 if (Net::params[i].node >= begin && Net::params[i].node < end)
-                    args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g].raw_buffer()});
+                    args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g].raw_buffer(), gpu()});
                 ++g;
             }
-            call_pipeline(kernels_->network, v.segments[k].grad, args);
+            call_pipeline(kernels_->network, v.segments[k].grad, args, gpu());
             total += cost;
             d_out.swap(d_in);
             if (!wants_d_input) break;  // nothing below has a gradient
@@ -482,12 +566,18 @@ class model {
     }
     void add_params(std::vector<pipeline_arg>& args) const {
         for (std::size_t i = 0; i < Net::params.size(); ++i)
-            args.push_back({argument_name(Net::params[i]), param_views_[i].raw_buffer()});
+            args.push_back({argument_name(Net::params[i]), param_views_[i].raw_buffer(), gpu()});
     }
 
     const kernel_set* kernels_;
     const kernel_variant* variant_;
+    device_kind device_;
     std::vector<float> params_, grads_;
+    // CUDA: the GPU twins of params_ and grads_, and which side is behind
+    mutable device_arena param_arena_, grad_arena_;
+    mutable bool params_stale_on_host_ = false, params_stale_on_device_ = false;
+    mutable bool grads_stale_on_host_ = false, grads_stale_on_device_ = false;
+    halide_view<float> trainable_view_, grad_all_view_;  // 1-D over the trainable range
     mutable std::vector<halide_view<float>> param_views_, grad_views_;
     mutable std::vector<float> seg_in_, seg_out_, seg_d_out_, seg_d_in_;  // segmented runs' buffers
     std::vector<std::vector<float>> seg_acts_;

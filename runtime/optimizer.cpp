@@ -11,7 +11,14 @@
 #include "kiln_momentum_nesterov.h"
 #include "kiln_rmsprop.h"
 #include "kiln_sgd.h"
+#include "runtime/device.hpp"
 #include "runtime/pipeline.hpp"
+#ifdef KILN_CUDA
+#include "kiln_adam_cuda.h"
+#include "kiln_momentum_cuda.h"
+#include "kiln_rmsprop_cuda.h"
+#include "kiln_sgd_cuda.h"
+#endif
 
 namespace kiln {
 
@@ -176,6 +183,72 @@ void adam::reset() {
     velocity_.clear();
     mean_square_.clear();
     t_ = 0;
+    optimizer::reset();
+}
+
+// ---------------------------------------------------------------- on a CUDA GPU
+halide_buffer_t* optimizer::device_state(std::size_t k, std::size_t n) {
+    Halide::Runtime::Buffer<float>& b = device_state_.at(k);
+    if (b.data() == nullptr || static_cast<std::size_t>(b.number_of_elements()) != n) {
+        b = Halide::Runtime::Buffer<float>(static_cast<int>(n));
+        b.fill(0.0f);
+        b.set_host_dirty(true);
+        if (int rc = b.copy_to_device(cuda_device()); rc != 0)
+            throw error(name() + ": allocating its state on the GPU failed (Halide error " + std::to_string(rc) +
+                        "): " + take_halide_error());
+    }
+    return b.raw_buffer();
+}
+
+namespace {
+std::size_t elements(const halide_buffer_t* b) { return b->dimensions == 0 ? 1 : static_cast<std::size_t>(b->dim[0].extent); }
+
+[[noreturn]] void no_cuda(const std::string& what) {
+    throw error(what + ": this build of kiln has no CUDA pipelines (configure with -DKILN_CUDA=ON)");
+}
+}  // namespace
+
+void sgd::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
+    check_sizes(elements(params), elements(grads), 0);
+#ifdef KILN_CUDA
+    check_rc("sgd", kiln_sgd_cuda(params, grads, learning_rate(), params));
+#else
+    no_cuda(name());
+#endif
+}
+
+void momentum::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
+    check_sizes(elements(params), elements(grads), 0);
+#ifdef KILN_CUDA
+    halide_buffer_t* v = device_state(0, elements(params));
+    check_rc("momentum", kiln_momentum_cuda(params, grads, v, learning_rate(), beta_, 1.0f - beta_, 0.0f, params, v));
+#else
+    no_cuda(name());
+#endif
+}
+
+void rmsprop::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
+    check_sizes(elements(params), elements(grads), 0);
+#ifdef KILN_CUDA
+    halide_buffer_t* ms = device_state(0, elements(params));
+    check_rc("rmsprop", kiln_rmsprop_cuda(params, grads, ms, learning_rate(), beta2_, epsilon_, params, ms));
+#else
+    no_cuda(name());
+#endif
+}
+
+void adam::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
+    check_sizes(elements(params), elements(grads), 0);
+#ifdef KILN_CUDA
+    halide_buffer_t* v = device_state(0, elements(params));
+    halide_buffer_t* ms = device_state(1, elements(params));
+    const std::size_t t = t_ + 1;
+    check_rc("adam", kiln_adam_cuda(params, grads, v, ms, learning_rate(), beta1_, beta2_, epsilon_,
+                                    one_minus_power(beta1_, t), one_minus_power(beta2_, t), 0.0f, 0.0f, params, v, ms));
+    t_ = t;
+#else
+    no_cuda(name());
+#endif
 }
 
 void adam::step(std::span<float> params, std::span<const float> grads) {

@@ -17,12 +17,15 @@
               general forms below cover the course's rules and ONNX's Momentum / Adam /
               Adagrad training operators (tests/runtime/onnx_optimizer_test.cpp checks them
               against ONNX's own test data). State spans are updated in place.        */
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <HalideBuffer.h>
 
 namespace kiln {
 
@@ -72,8 +75,12 @@ class optimizer {
     virtual ~optimizer();
     // REQUIRES params.size() == grads.size(); updates params (and state) in place.
     virtual void step(std::span<float> params, std::span<const float> grads) = 0;
+    // The same update where the arenas live on a CUDA GPU (model<Net> on device_kind::cuda):
+    // params and grads are 1-D float buffers with device memory, updated there. The state
+    // lives on the GPU too, apart from step()'s: drive one optimizer from one device.
+    virtual void step_on_device(halide_buffer_t* params, halide_buffer_t* grads) = 0;
     // Forgets the state (velocities, step count); the next step starts afresh.
-    virtual void reset() {}
+    virtual void reset() { device_state_ = {}; }
     float learning_rate() const { return lr_; }
     void set_learning_rate(float lr);
     virtual std::string name() const = 0;
@@ -81,6 +88,10 @@ class optimizer {
   protected:
     // Checks grads against params and (after the first step) the state's size.
     void check_sizes(std::size_t params, std::size_t grads, std::size_t state) const;
+    // State buffer k (< 2) on the GPU, n zeros on first use. A fixed array: a pointer to
+    // one buffer must stay valid while the other is made.
+    halide_buffer_t* device_state(std::size_t k, std::size_t n);
+    std::array<Halide::Runtime::Buffer<float>, 2> device_state_;
 
   private:
     float lr_;
@@ -90,6 +101,7 @@ class sgd : public optimizer {
   public:
     explicit sgd(float learning_rate);
     void step(std::span<float> params, std::span<const float> grads) override;
+    void step_on_device(halide_buffer_t* params, halide_buffer_t* grads) override;
     std::string name() const override { return "sgd"; }
 };
 
@@ -97,7 +109,8 @@ class momentum : public optimizer {
   public:
     explicit momentum(float learning_rate, float beta = 0.9f);
     void step(std::span<float> params, std::span<const float> grads) override;
-    void reset() override { velocity_.clear(); }
+    void step_on_device(halide_buffer_t* params, halide_buffer_t* grads) override;
+    void reset() override { velocity_.clear(); optimizer::reset(); }
     std::string name() const override { return "momentum"; }
     float beta() const { return beta_; }
     std::span<const float> velocity() const { return velocity_; }
@@ -111,7 +124,8 @@ class rmsprop : public optimizer {
   public:
     explicit rmsprop(float learning_rate, float beta2 = 0.999f, float epsilon = 1e-8f);
     void step(std::span<float> params, std::span<const float> grads) override;
-    void reset() override { mean_square_.clear(); }
+    void step_on_device(halide_buffer_t* params, halide_buffer_t* grads) override;
+    void reset() override { mean_square_.clear(); optimizer::reset(); }
     std::string name() const override { return "rmsprop"; }
     std::span<const float> mean_square() const { return mean_square_; }
 
@@ -124,6 +138,7 @@ class adam : public optimizer {
   public:
     explicit adam(float learning_rate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f);
     void step(std::span<float> params, std::span<const float> grads) override;
+    void step_on_device(halide_buffer_t* params, halide_buffer_t* grads) override;
     void reset() override;
     std::string name() const override { return "adam"; }
     std::size_t steps() const { return t_; }  // t of the last step (0 before the first)

@@ -75,7 +75,7 @@ void use_caching_allocator() {
     });
 }
 
-void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipeline_arg> args) {
+void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipeline_arg> args, bool gpu) {
     install_halide_error_handler();
     use_caching_allocator();
     if (fn.call == nullptr || fn.metadata == nullptr)
@@ -106,9 +106,29 @@ void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipe
         argv.push_back(scalar ? const_cast<void*>(p.scalar) : static_cast<void*>(p.buffer));
     }
     take_halide_error();
-    if (int rc = fn.call(argv.data()); rc != 0)
+    if (gpu)  // an input in host memory: the host holds the only copy, so it must go up
+        for (std::size_t i = 0; i < args.size(); ++i)
+            if (args[i].buffer && !args[i].resident && meta->arguments[i].kind == halide_argument_kind_input_buffer)
+                args[i].buffer->flags |= halide_buffer_flag_host_dirty;
+    const int rc = fn.call(argv.data());
+    std::string message = rc != 0 ? take_halide_error() : std::string();
+    if (gpu) {
+        // Results back to the host; the GPU copies of host buffers go (to Halide's cache of
+        // device allocations), so a buffer object never outlives its device memory.
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            halide_buffer_t* b = args[i].buffer;
+            if (b == nullptr || args[i].resident || b->device == 0) continue;
+            if (rc == 0 && meta->arguments[i].kind == halide_argument_kind_output_buffer) {
+                if (int c = halide_copy_to_host(nullptr, b); c != 0)
+                    throw error(std::string(what) + ": copying '" + args[i].name + "' from the GPU failed (Halide error " +
+                                std::to_string(c) + "): " + take_halide_error());
+            }
+            halide_device_free(nullptr, b);
+        }
+    }
+    if (rc != 0)
         throw error(std::string(what) + ": pipeline '" + meta->name + "' failed (Halide error " +
-                    std::to_string(rc) + "): " + take_halide_error());
+                    std::to_string(rc) + "): " + message);
 }
 
 }  // namespace kiln

@@ -45,6 +45,7 @@ struct options {
     bool augment = true;
     std::uint64_t seed = 1;
     std::optional<std::filesystem::path> checkpoint;
+    kiln::device_kind device = kiln::device_kind::cpu;
 };
 
 void report(const char* when, double train, double test) {
@@ -62,7 +63,7 @@ int train(const options& o) {
     std::printf("data: skimage lfw_subset faces / non-faces at 160x160x3: %zu train, %zu test\n", train_set.size(),
                 test_set.size());
 
-    kiln::model<transfer_net> head(kiln::generated::mobilenet_transfer::kernels);
+    kiln::model<transfer_net> head(kiln::generated::mobilenet_transfer::kernels, "manual", o.device);
     head.initialize(kiln::init_scheme::xavier, o.seed);
     mb::load_base(head, o.weights, "out_relu");
     // Every frozen parameter, to prove below that training never wrote one.
@@ -87,7 +88,7 @@ int train(const options& o) {
     std::printf("frozen base unchanged (bit for bit): %s (%.1f s, %.1f samples/s)\n",
                 same_bits(head, frozen, frozen.size()) ? "yes" : "NO", h1.seconds, h1.samples / h1.seconds);
 
-    kiln::model<fine_tune_net> tune(kiln::generated::mobilenet_fine_tune::kernels);
+    kiln::model<fine_tune_net> tune(kiln::generated::mobilenet_fine_tune::kernels, "manual", o.device);
     kiln::copy_parameters(head, tune);
     fo.learning_rate = o.fine_tune_rate;
     fo.epochs = o.fine_tune_epochs;
@@ -116,7 +117,7 @@ int train(const options& o) {
 
 // nsfwjs' own model on one image, preprocessed as nsfwjs does: RGB / 255, resized to 224x224.
 int check(const options& o, const std::vector<std::string>& images) {
-    kiln::model<nsfwjs_net> m(kiln::generated::nsfwjs_mobilenet::kernels);
+    kiln::model<nsfwjs_net> m(kiln::generated::nsfwjs_mobilenet::kernels, "manual", o.device);
     const std::vector<std::string> missing = mb::load_base(m, o.weights, "");
     if (!missing.empty()) throw kiln::error("check: the model file lacks parameters of nsfwjs' model");
     static const char* classes[] = {"Drawing", "Hentai", "Neutral", "Porn", "Sexy"};
@@ -136,10 +137,13 @@ int main(int argc, char** argv) {
     CLI::App app{"kiln-mobilenet-transfer: C4W2A2 transfer learning with MobileNetV2's trained base"};
     app.require_subcommand(0, 1);
     options o;
+    std::string device = "cpu";
     auto add_weights = [&](CLI::App* c) {
         c->add_option("--weights", o.weights,
                       "MobileNetV2's weights: a TF.js model.json (default: nsfwjs' model fetched by "
                       "scripts/fetch-nsfwjs.sh) or a kiln-convert checkpoint");
+        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
+            ->check(CLI::IsMember({"cpu", "cuda"}));
     };
     CLI::App* tr = app.add_subcommand("train", "the two phases (the default)");
     add_weights(tr);
@@ -160,6 +164,7 @@ int main(int argc, char** argv) {
     chk->add_option("images", images, "PNG or JPEG files")->required()->check(CLI::ExistingFile);
     CLI11_PARSE(app, argc, argv);
     try {
+        o.device = kiln::parse_device(device);
         if (info->parsed()) {
             kiln::app_spec spec;
             spec.name = "mobilenet-transfer (phase 1)";

@@ -79,6 +79,7 @@ int main(int argc, char** argv) try {
     double temperature = 1.0;
     std::uint64_t seed = 1;
     bool real_only = false, quiet = false;
+    std::string device = "cpu";
     std::optional<std::filesystem::path> checkpoint, plot_dir;
     CLI::App* train = app.add_subcommand("train", "train as the course does and print samples (the default)");
     for (CLI::App* c : {static_cast<CLI::App*>(&app), train}) {
@@ -96,6 +97,8 @@ int main(int argc, char** argv) try {
         c->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
         c->add_option("--plot", plot_dir, "write the loss curve as PNG into this folder");
         c->add_flag("--quiet", quiet, "print only the final JSON line");
+        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
+            ->check(CLI::IsMember({"cpu", "cuda"}));
     }
     CLI::App* sample = app.add_subcommand("sample", "sample names from saved parameters");
     std::filesystem::path load_from;
@@ -106,6 +109,8 @@ int main(int argc, char** argv) try {
     sample->add_option("--count", count, "how many names")->check(CLI::PositiveNumber);
     sample->add_option("--temperature", temperature, "sampling temperature")->check(CLI::PositiveNumber);
     sample->add_option("--seed", seed, "seed of the draws");
+    sample->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     CLI::App* info = app.add_subcommand("info", "the networks, shapes and parameter counts");
     CLI::App* grad = app.add_subcommand("gradcheck", "backpropagation through time against finite differences");
     CLI11_PARSE(app, argc, argv);
@@ -119,8 +124,8 @@ int main(int argc, char** argv) try {
         detail::print_info<step_net>(spec, generated::dinosaur_names_step::kernels);
         return 0;
     }
-    model<train_net> m(generated::dinosaur_names::kernels);
-    model<step_net> step(generated::dinosaur_names_step::kernels);
+    model<train_net> m(generated::dinosaur_names::kernels, "manual", parse_device(device));
+    model<step_net> step(generated::dinosaur_names_step::kernels, "manual", parse_device(device));
     rng random(seed);
     if (sample->parsed()) {
         m.load(load_from);

@@ -75,6 +75,7 @@ int main(int argc, char** argv) try {
     double temperature = 0.6;
     std::uint64_t seed = 1;
     bool quiet = false;
+    std::string device = "cpu";
     std::string prompt = "It is a truth universally acknowledged";
     std::optional<std::filesystem::path> checkpoint, plot_dir;
     CLI::App* train = app.add_subcommand("train", "train and report the held-out loss (the default)");
@@ -91,6 +92,8 @@ int main(int argc, char** argv) try {
         c->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
         c->add_option("--plot", plot_dir, "write the loss curve as PNG into this folder");
         c->add_flag("--quiet", quiet, "print only the final JSON line");
+        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
+            ->check(CLI::IsMember({"cpu", "cuda"}));
     }
     CLI::App* gen = app.add_subcommand("generate", "continue a prompt with saved parameters");
     std::filesystem::path load_from;
@@ -101,6 +104,8 @@ int main(int argc, char** argv) try {
     gen->add_option("--length", length, "characters to write")->check(CLI::PositiveNumber);
     gen->add_option("--temperature", temperature, "sampling temperature")->check(CLI::PositiveNumber);
     gen->add_option("--seed", seed, "seed of the draws");
+    gen->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     CLI::App* info = app.add_subcommand("info", "the networks, shapes and parameter counts");
     CLI11_PARSE(app, argc, argv);
 
@@ -114,8 +119,8 @@ int main(int argc, char** argv) try {
         return 0;
     }
     const datasets::char_vocabulary vocab = vocabulary();
-    model<train_net> m(generated::text_lstm::kernels);
-    model<step_net> step(generated::text_lstm_step::kernels);
+    model<train_net> m(generated::text_lstm::kernels, "manual", parse_device(device));
+    model<step_net> step(generated::text_lstm_step::kernels, "manual", parse_device(device));
     rng random(seed);
     if (gen->parsed()) {
         m.load(load_from);
