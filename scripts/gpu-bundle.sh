@@ -1,0 +1,31 @@
+#!/bin/sh
+# Packs kiln's CUDA test binary and the given model binaries, with every shared library they
+# need except the C library's own, into one folder that runs on a GPU machine with no build
+# environment (any x86-64 Linux with glibc >= Debian 12's and an NVIDIA driver):
+#   scripts/gpu-bundle.sh BUILD_DIR OUT_DIR [BINARY...]
+#   OUT_DIR/run.sh [ARGS...]   runs kiln_cuda_tests there with the bundled libraries
+# Binaries are stripped; libcuda.so comes from the GPU machine's driver at run time.
+set -eu
+build=$1
+out=$2
+shift 2
+mkdir -p "$out/bin" "$out/lib"
+for b in "$build/tests/cuda/kiln_cuda_tests" "$build/tests/cuda/kiln_cuda_probe" "$@"; do
+  [ -x "$b" ] || { echo "gpu-bundle: $b is not built" >&2; exit 1; }
+  cp "$b" "$out/bin/"
+  strip "$out/bin/$(basename "$b")"
+  ldd "$b" | awk '/=> \// { print $3 }' | while read -r lib; do
+    case "$(basename "$lib")" in
+      libc.so*|libm.so*|libdl.so*|librt.so*|libpthread.so*|ld-linux*) ;;
+      *) cp -L -n "$lib" "$out/lib/" ;;
+    esac
+  done
+done
+cat > "$out/run.sh" <<'RUN'
+#!/bin/sh
+here=$(cd "$(dirname "$0")" && pwd)
+export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+exec "$here/bin/kiln_cuda_tests" "$@"
+RUN
+chmod +x "$out/run.sh"
+du -sh "$out"

@@ -1,0 +1,248 @@
+// CPU against CUDA: every network's training step and inference, and (through the course
+// networks and tests/cuda/op_nets.hpp) every op, give the same numbers on both devices.
+// Each case builds two models of the same network from the same parameters: one on the
+// CPU (manual schedule, host build), one on the GPU (each CUDA build: manual, and Li2018
+// when KILN_CUDA_SCHEDULES lists it), and
+// compares, on a seeded random batch:
+//   the cost and every gradient of compute_gradients (L2 on, dropout on where the network
+//   has it: the masks are a hash of (seed, step), so they are the same on both devices),
+//   the predictions, and the parameters after two Adam steps (the update runs on the GPU,
+//   the parameters come back only to be compared).
+// Tolerance: float32 on both sides, with other summation orders: every entry within
+// 1e-4 x (the tensor's largest magnitude; for a gradient, at least the network's largest
+// gradient) + 1e-6, and 1e-3 for the deep networks (ResNet-50, MobileNetV2), whose sums
+// are long.
+// Without a GPU each case passes after printing why it was skipped (Catch2 2 has no SKIP).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "runtime/device.hpp"
+#include "runtime/model.hpp"
+#include "runtime/optimizer.hpp"
+
+#include "bn_first_kernels.hpp"
+#include "dinosaur_names_kernels.hpp"
+#include "dinosaur_names_step_kernels.hpp"
+#include "fashion_cnn_kernels.hpp"
+#include "fashion_mlp_kernels.hpp"
+#include "gru_cell_ops_kernels.hpp"
+#include "happy_house_kernels.hpp"
+#include "image_ops_kernels.hpp"
+#include "init_circles_kernels.hpp"
+#include "l_layer_nn_kernels.hpp"
+#include "logistic_regression_kernels.hpp"
+#include "mobilenet_fine_tune_kernels.hpp"
+#include "mobilenet_transfer_kernels.hpp"
+#include "networks/c1w2_logistic_regression/net.hpp"
+#include "networks/c1w3_planar_classifier/net.hpp"
+#include "networks/c1w4_l_layer_nn/net.hpp"
+#include "networks/c1w4_two_layer_nn/net.hpp"
+#include "networks/c2w1_init_circles/net.hpp"
+#include "networks/c2w1_regularization/net.hpp"
+#include "networks/c2w2_optimizers/net.hpp"
+#include "networks/c2w3_signs_mlp/net.hpp"
+#include "networks/c4w1_happy_house/net.hpp"
+#include "networks/c4w1_signs_cnn/net.hpp"
+#include "networks/c4w2_mobilenet_transfer/net.hpp"
+#include "networks/c4w2_resnet50/net.hpp"
+#include "networks/c5w1_dinosaur_names/net.hpp"
+#include "networks/c5w1_text_lstm/net.hpp"
+#include "nsfwjs_features_kernels.hpp"
+#include "nsfwjs_mobilenet_kernels.hpp"
+#include "op_nets.hpp"
+#include "optimizers_kernels.hpp"
+#include "planar_classifier_kernels.hpp"
+#include "regularization_kernels.hpp"
+#include "resnet50_kernels.hpp"
+#include "segment_nets.hpp"
+#include "segment_split_kernels.hpp"
+#include "segment_whole_kernels.hpp"
+#include "sequence_ops_kernels.hpp"
+#include "signs_cnn_kernels.hpp"
+#include "signs_mlp_kernels.hpp"
+#include "text_lstm_kernels.hpp"
+#include "text_lstm_step_kernels.hpp"
+#include "two_layer_nn_kernels.hpp"
+
+using namespace kiln;
+
+namespace {
+
+bool skipped() {
+    const std::string why = cuda_status();
+    if (why.empty()) return false;
+    WARN("skipped, no GPU to compare with: " << why);
+    return true;
+}
+
+// max |a - b| <= tol * max(max |a|, floor) + 1e-6, with the worst entry in the message.
+// floor: for gradients, the largest gradient of the whole network. A tensor whose true
+// gradient is zero (a convolution's bias under batch norm) holds only rounding, on the
+// scale of the sums it came from, not of its own values.
+void require_close(const std::string& what, std::span<const float> cpu, std::span<const float> gpu, double tol,
+                   double floor = 0) {
+    REQUIRE(cpu.size() == gpu.size());
+    double scale = floor, worst = 0;
+    std::size_t at = 0;
+    bool finite = true;
+    for (std::size_t i = 0; i < cpu.size(); ++i) {
+        scale = std::max(scale, std::abs(static_cast<double>(cpu[i])));
+        finite = finite && std::isfinite(gpu[i]);
+        const double d = std::abs(static_cast<double>(cpu[i]) - gpu[i]);
+        if (d > worst || std::isnan(d)) worst = d, at = i;
+    }
+    INFO(what << ": " << cpu.size() << " values, scale (largest |cpu|, or the floor) " << scale << ", worst difference " << worst
+              << " at " << at << " (cpu " << (cpu.empty() ? 0.f : cpu[at]) << ", cuda " << (gpu.empty() ? 0.f : gpu[at])
+              << "), tolerance " << tol << " x " << scale << " + 1e-6");
+    CHECK(finite);
+    CHECK(worst <= tol * scale + 1e-6);
+}
+
+// Inputs: uniform in [-1, 1], or whole numbers below `indices` (an embedding's input).
+template <class Net>
+std::vector<float> random_inputs(std::size_t n, std::mt19937& rng, int indices) {
+    std::vector<float> x(n * model<Net>::sample_size);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        x[i] = indices > 0 ? static_cast<float>(rng() % static_cast<unsigned>(indices)) : u(rng);
+    return x;
+}
+
+// Labels the network's loss accepts: one-hot per step (softmax), 0/1 (sigmoid), any (mse).
+template <class Net>
+std::vector<float> random_labels(std::size_t n, std::mt19937& rng) {
+    constexpr std::size_t O = model<Net>::output_size;
+    const std::size_t classes = static_cast<std::size_t>(Net::output_shape[0]);
+    std::vector<float> y(n * O, 0.f);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    if constexpr (Net::loss == loss_kind::softmax_cross_entropy) {
+        for (std::size_t g = 0; g < y.size(); g += classes) y[g + rng() % classes] = 1.f;
+    } else {
+        for (float& v : y) v = Net::loss == loss_kind::sigmoid_cross_entropy ? static_cast<float>(rng() % 2) : u(rng);
+    }
+    return y;
+}
+
+struct settings {
+    std::size_t batch = 4;
+    double tol = 1e-4;
+    int indices = 0;       // > 0: inputs are indices below this
+    float keep_prob = 1;   // < 1 for networks with dropout
+    bool train = true;     // false: a FORWARD_ONLY build, inference only
+};
+
+template <class Net>
+void agree_on(const kernel_set& kernels, const std::string& schedule, const settings& s) {
+    INFO("CUDA schedule " << schedule << " against the cpu's manual");
+    std::mt19937 rng(7);
+    model<Net> cpu(kernels, "manual");
+    model<Net> gpu(kernels, schedule, device_kind::cuda);
+    cpu.initialize(init_scheme::xavier, 3);
+    std::ranges::copy(cpu.parameters(), gpu.parameters().begin());
+    const std::size_t n = s.batch;
+    const std::vector<float> x = random_inputs<Net>(n, rng, s.indices);
+
+    require_close("prediction", cpu.predict(x, n), gpu.predict(x, n), s.tol);
+    if (!s.train) return;
+
+    const std::vector<float> y = random_labels<Net>(n, rng);
+    const step_settings st{0.05f, s.keep_prob, 11, 2};
+    const float cost_cpu = cpu.compute_gradients(x, y, n, st);
+    const float cost_gpu = gpu.compute_gradients(x, y, n, st);
+    INFO("cost: cpu " << cost_cpu << ", cuda " << cost_gpu);
+    CHECK(std::abs(cost_cpu - cost_gpu) <= s.tol * std::abs(cost_cpu) + 1e-6);
+    double largest = 0;
+    for (const param_entry& e : Net::params)
+        if (e.spec.trainable && !e.spec.frozen)
+            for (float g : cpu.gradients().subspan(e.offset - Net::frozen_size, e.spec.size()))
+                largest = std::max(largest, std::abs(static_cast<double>(g)));
+    for (const param_entry& e : Net::params) {
+        if (e.spec.frozen) continue;
+        const std::size_t at = e.offset - Net::frozen_size;
+        // a running average (not trainable) is a value, compared on its own scale
+        require_close("d " + std::string(e.name.view()), cpu.gradients().subspan(at, e.spec.size()),
+                      gpu.gradients().subspan(at, e.spec.size()), s.tol, e.spec.trainable ? largest : 0);
+    }
+    adam a_cpu(1e-3f), a_gpu(1e-3f);
+    for (std::uint32_t step = 0; step < 2; ++step) {
+        const step_settings t{0.05f, s.keep_prob, 11, step};
+        cpu.train_step(x, y, n, a_cpu, t);
+        gpu.train_step(x, y, n, a_gpu, t);
+    }
+    require_close("parameters after 2 Adam steps", cpu.parameters(), gpu.parameters(), s.tol);
+    require_close("prediction after 2 Adam steps", cpu.predict(x, n), gpu.predict(x, n), s.tol);
+}
+
+// Every CUDA build of the network (manual, and Li2018 where KILN_CUDA_SCHEDULES has it).
+template <class Net>
+void agree(const kernel_set& kernels, const settings& s) {
+    if (skipped()) return;
+    for (const kernel_variant& v : kernels.variants)
+        if (std::string_view(v.target) == "cuda") agree_on<Net>(kernels, v.schedule, s);
+}
+
+template <auto& Decl>
+using net_t = network_of<Decl>;
+
+}  // namespace
+
+TEST_CASE("cuda: a machine without a GPU gets a clear error, not a crash", "[cuda]") {
+    const std::string why = cuda_status();
+    if (why.empty()) {
+        WARN("a GPU is present: " << "model<Net>(..., device_kind::cuda) works here");
+        return;
+    }
+    using Net = net_t<networks::two_layer_nn>;
+    try {
+        model<Net> m(generated::two_layer_nn::kernels, "manual", device_kind::cuda);
+        FAIL("a CUDA model was made without a GPU");
+    } catch (const error& e) {
+        const std::string text = e.what();
+        INFO(text);
+        CHECK(text.find("--device cuda") != std::string::npos);
+        CHECK(text.find("use --device cpu") != std::string::npos);
+    }
+}
+
+TEST_CASE("cuda: an unknown device is named with the choices", "[cuda]") {
+    CHECK_THROWS_WITH(parse_device("gpu"), Catch::Contains("expected cpu or cuda"));
+}
+
+#define KILN_CUDA_CASE(NAME, DECL, ...)                                                         \
+    TEST_CASE("cuda: " #NAME " agrees with the cpu", "[cuda]") {                                \
+        agree<net_t<DECL>>(generated::NAME::kernels, settings{__VA_ARGS__});                    \
+    }
+
+KILN_CUDA_CASE(logistic_regression, networks::logistic_regression, 4)
+KILN_CUDA_CASE(planar_classifier, networks::planar_classifier, 16)
+KILN_CUDA_CASE(two_layer_nn, networks::two_layer_nn, 4)
+KILN_CUDA_CASE(l_layer_nn, networks::l_layer_nn, 4)
+KILN_CUDA_CASE(init_circles, networks::init_circles, 8)
+KILN_CUDA_CASE(regularization, networks::regularization, 8, 1e-4, 0, 0.8f)
+KILN_CUDA_CASE(optimizers, networks::optimizers, 8)
+KILN_CUDA_CASE(signs_mlp, networks::signs_mlp, 4)
+KILN_CUDA_CASE(fashion_mlp, networks::fashion_mlp, 4)
+KILN_CUDA_CASE(happy_house, networks::happy_house, 4)
+KILN_CUDA_CASE(signs_cnn, networks::signs_cnn, 4)
+KILN_CUDA_CASE(fashion_cnn, networks::fashion_cnn, 4)
+KILN_CUDA_CASE(mobilenet_transfer, networks::mobilenet::transfer, 2, 1e-3)
+KILN_CUDA_CASE(mobilenet_fine_tune, networks::mobilenet::fine_tune, 2, 1e-3)
+KILN_CUDA_CASE(nsfwjs_mobilenet, networks::mobilenet::nsfwjs_model, 2, 1e-3, 0, 1.f, false)
+KILN_CUDA_CASE(nsfwjs_features, networks::mobilenet::nsfwjs_features, 2, 1e-3, 0, 1.f, false)
+KILN_CUDA_CASE(resnet50, networks::resnet50, 2, 1e-3)
+KILN_CUDA_CASE(dinosaur_names, networks::dinosaur_names, 3)
+KILN_CUDA_CASE(dinosaur_names_step, networks::dinosaur_names_step, 3, 1e-4, 0, 1.f, false)
+KILN_CUDA_CASE(text_lstm, networks::text_lstm, 3)
+KILN_CUDA_CASE(text_lstm_step, networks::text_lstm_step, 3, 1e-4, 0, 1.f, false)
+KILN_CUDA_CASE(segment_whole, test::segment_net, 5, 1e-4, 0, 0.8f)
+KILN_CUDA_CASE(segment_split, test::segment_net, 5, 1e-4, 0, 0.8f)
+KILN_CUDA_CASE(bn_first, test::bn_first_net, 6)
+KILN_CUDA_CASE(sequence_ops, test::sequence_ops, 5, 1e-4, 7)
+KILN_CUDA_CASE(image_ops, test::image_ops, 5, 1e-4, 0, 0.8f)
+KILN_CUDA_CASE(gru_cell_ops, test::gru_cell_ops, 5)

@@ -1,0 +1,26 @@
+#pragma once
+// The layers that no course network uses yet, in three small networks built for the CPU and
+// for CUDA (tests/cuda/CMakeLists.txt), so that cuda_test.cpp compares every op's forward and
+// backward on both devices. The course networks cover the rest: dense, the activations,
+// softmax, the three losses, conv2d, batch norm, pooling, dropout, depthwise, residuals,
+// frozen blocks, rnn, lstm, the cells, time_distributed.
+#include "dsl/kiln.hpp"
+
+namespace kiln::test {
+
+// embedding, gru, bidirectional lstm, reverse_steps, rnn, slice, leaky_relu, mse
+inline constexpr auto sequence_ops = input(sequence<1, 6>) >> embedding<7, 5> >> gru<4>(return_sequences) >>
+                                     bidirectional(lstm<3>(return_sequences)) >> reverse_steps >> rnn<5> >>
+                                     slice<1, 3> >> leaky_relu<200> >> dense<2> >> loss::mse;
+
+// zero padding, a strided valid convolution, average pooling, a 1x1 convolution and a
+// depthwise one side by side (concat of channels), sigmoid, mul of two branches
+inline constexpr auto image_ops =
+    input(image<9, 9, 3>) >> zero_pad2d<1> >> conv2d<4, 3, 3, 2, padding::valid> >> batch_norm >> relu >>
+    avg_pool2d<2, 1> >> concat(conv2d<3, 1, 1, 1, padding::same>, depthwise_conv2d<3, 3, 1, padding::same>) >>
+    sigmoid >> flatten >> mul(dense<4> >> tanh_, dense<4>) >> dense<3> >> loss::sigmoid_cross_entropy;
+
+// the GRU cell, one step with its state in and out
+inline constexpr auto gru_cell_ops = input(features<7>) >> gru_cell<4> >> dense<3> >> loss::softmax_cross_entropy;
+
+}  // namespace kiln::test
