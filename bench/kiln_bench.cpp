@@ -4,7 +4,9 @@
               infer_b<N> (forward only). Every network runs default_stages (train_b64,
               infer_b1, infer_b64) unless it lists its own (ResNet-50: train_b8, train_b32,
               infer_b1, infer_b8, infer_b32; at 224x224 train_b8, infer_b1, infer_b8).
-              Target host.
+              CUDA builds (KILN_CUDA) add BM_<net>/<stage>/<schedule>/cuda when a GPU answers:
+              parameters stay on the GPU; each step's batch goes up and its cost (or the
+              predictions) come back, which also waits for the GPU to finish.
     COUNTERS  items_per_second = samples/s (real time: Halide runs its own thread pool);
               flop_per_sample: forward_flops<Net>() (2 F C KH KW W' H' per conv2d, 2 C KH KW
               W' H' per depthwise_conv2d, 2 in out per dense, from the network type), 3x
@@ -21,12 +23,15 @@
 #include <algorithm>
 #include <barrier>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "runtime/device.hpp"
 
 #include "bench/conv/peak.hpp"
 #include "dsl/kiln.hpp"
@@ -195,14 +200,18 @@ void register_network(const char* name, const kiln::kernel_set& kernels,
     constexpr double flops = forward_flops<Net>();
     for (const kiln::kernel_variant& variant : kernels.variants) {
         const std::string schedule = variant.schedule;
-        auto make = [&kernels, schedule] {
-            auto m = std::make_shared<kiln::model<Net>>(kernels, schedule);
+        const kiln::device_kind device =
+            std::string_view(variant.target) == "cuda" ? kiln::device_kind::cuda : kiln::device_kind::cpu;
+        if (device == kiln::device_kind::cuda && !kiln::cuda_status().empty()) continue;  // said once in main
+        auto make = [&kernels, schedule, device] {
+            auto m = std::make_shared<kiln::model<Net>>(kernels, schedule, device);
             m->initialize(kiln::init_scheme::xavier, 1);
             return m;
         };
         for (const stage& st : stages) {
             const std::size_t n = st.batch;
-            const std::string full = "BM_" + std::string(name) + "/" + st.name() + "/" + schedule;
+            const std::string full = "BM_" + std::string(name) + "/" + st.name() + "/" + schedule +
+                                     (device == kiln::device_kind::cuda ? "/cuda" : "");
             if (st.train)
                 benchmark::RegisterBenchmark(full.c_str(), [make, n](benchmark::State& state) {
                     auto m = make();
@@ -307,6 +316,9 @@ int main(int argc, char** argv) {
         benchmark::AddCustomContext("peak_fma_gflops_per_thread", std::to_string(per_thread / 1e9));
         benchmark::AddCustomContext("peak_fma_gflops", std::to_string(peak_flops / 1e9));
         benchmark::AddCustomContext("peak_fma_threads", std::to_string(bench_threads()));
+        const std::string cuda = kiln::cuda_status();
+        benchmark::AddCustomContext("cuda", cuda.empty() ? "available" : cuda);
+        if (!cuda.empty()) std::fprintf(stderr, "kiln-bench: no CUDA benchmarks: %s\n", cuda.c_str());
     }
     register_network<network_of<networks::logistic_regression>>("logistic_regression",
                                                                  generated::logistic_regression::kernels);

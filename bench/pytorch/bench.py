@@ -59,6 +59,10 @@ def parse_args(argv):
                    help="print Google-Benchmark-compatible JSON instead of a table")
     p.add_argument("--channels-last", action="store_true",
                    help="image nets: channels-last input and weights (default: NCHW)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="cuda: the model and data on the GPU, names BM_<net>/<stage>/pytorch/cuda; "
+                        "each step ends with the loss (or the predictions) on the host, as "
+                        "kiln-bench's CUDA steps do, which also waits for the GPU")
     p.add_argument("--list", action="store_true",
                    help="print the names --filter selects, one a line, and run nothing "
                         "(--threads is not checked then)")
@@ -123,11 +127,12 @@ def time_it(step, min_time):
         iters = max(int(round(multiplier * iters)), iters + 1)
 
 
-def make_step(torch, net, batch, training, generator, channels_last=False):
+def make_step(torch, net, batch, training, generator, channels_last=False, device="cpu"):
     """One closure per benchmark: the timed body, inputs prepared outside it."""
-    model = net.build()
+    model = net.build().to(device)
     x = torch.randn(batch, *(net.in_shape or (net.in_features,)), generator=generator,
-                    dtype=torch.float32)
+                    dtype=torch.float32).to(device)
+    on_gpu = device != "cpu"
     if net.in_shape and channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -136,11 +141,12 @@ def make_step(torch, net, batch, training, generator, channels_last=False):
 
         def infer():
             with torch.no_grad():
-                return net.predict(model(x))
+                p = net.predict(model(x))
+                return p.cpu() if on_gpu else p
         return infer
 
     model.train()
-    y = net.make_target(batch, generator)
+    y = net.make_target(batch, generator).to(device)
     loss_fn = net.make_loss()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)  # plain SGD: no momentum/decay
 
@@ -149,7 +155,7 @@ def make_step(torch, net, batch, training, generator, channels_last=False):
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
-        return loss
+        return loss.item() if on_gpu else loss
     return train
 
 
@@ -263,7 +269,10 @@ def main(argv=None):
               "times slower than OpenBLAS here; install libopenblas0-openmp for a fair "
               "baseline.", file=sys.stderr)
 
-    jobs = [(f"BM_{net}/{stage}/pytorch", net, stage)
+    suffix = "/cuda" if args.device == "cuda" else ""
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("bench.py: --device cuda, but this PyTorch sees no CUDA device")
+    jobs = [(f"BM_{net}/{stage}/pytorch{suffix}", net, stage)
             for net in NETS for stage in NETS[net].stages]
     jobs = [j for j in jobs if pattern.search(j[0])]
     if not jobs:
@@ -277,7 +286,7 @@ def main(argv=None):
         flop_per_sample = flops[net] * (3 if training else 1)
         torch.manual_seed(0)  # fixed weights...
         gen = torch.Generator().manual_seed(1234)  # ...and fixed inputs
-        step = make_step(torch, NETS[net], batch, training, gen, args.channels_last)
+        step = make_step(torch, NETS[net], batch, training, gen, args.channels_last, args.device)
         iters, wall, cpu = time_it(step, args.min_time)
         results.append({
             "name": name,
