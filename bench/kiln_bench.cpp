@@ -210,6 +210,8 @@ void register_network(const char* name, const kiln::kernel_set& kernels,
         };
         for (const stage& st : stages) {
             const std::size_t n = st.batch;
+            // under the build's smallest batch the model would run another schedule
+            if (n < static_cast<std::size_t>(variant.min_batch)) continue;
             const std::string full = "BM_" + std::string(name) + "/" + st.name() + "/" + schedule +
                                      (device == kiln::device_kind::cuda ? "/cuda" : "");
             if (st.train)

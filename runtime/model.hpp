@@ -409,13 +409,6 @@ class model {
                         " segments, but the network cuts into " + std::to_string(b.size() - 1) + "; rebuild");
         return b;
     }
-    // The value leaving node `node` for n samples, natural dims (c, x, y, n).
-    static halide_view<float> node_view(float* data, int node, std::size_t n) {
-        return halide_view<float>(data, with_batch(Net::node_table[static_cast<std::size_t>(node)].out, n));
-    }
-    static std::size_t node_size(int node, std::size_t n) {
-        return Net::node_table[static_cast<std::size_t>(node)].out.size() * n;
-    }
     void add_segment_params(std::vector<pipeline_arg>& args, int begin, int end) const {
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             if (Net::params[i].node >= begin && Net::params[i].node < end)
@@ -428,23 +421,43 @@ class model {
         args.push_back(pipeline_arg::of_scalar("step", &st.step));
     }
 
+    // The value at a cut (node `node`, n samples, natural dims (c, x, y, n)) in buffer
+    // `slot`, kept from call to call
+    // (fresh buffers each step cost page faults); on a GPU it also has device memory and is
+    // passed resident, so a step's activations never visit the host. A map: references to
+    // one slot stay valid while another is made.
+    halide_view<float>& boundary(std::size_t slot, int node, std::size_t n) const {
+        const std::vector<int> dims = with_batch(Net::node_table[static_cast<std::size_t>(node)].out, n);
+        halide_view<float>& b = seg_bufs_[slot];
+        bool same = b.data() != nullptr && b.dimensions() == static_cast<int>(dims.size());
+        for (std::size_t d = 0; same && d < dims.size(); ++d) same = b.dim(static_cast<int>(d)).extent() == dims[d];
+        if (!same) {
+            b = halide_view<float>(dims);
+            if (gpu() && b.device_malloc(cuda_device()) != 0)
+                throw error(std::string(kernels_->network) + ": allocating a segment's activations on the GPU failed: " +
+                            take_halide_error());
+        }
+        return b;
+    }
+    static constexpr std::size_t act_slot = 0, d_slot = 1 << 16;  // slot ranges: values, gradients
+
     std::vector<float> segmented_predict(std::span<const float> x, std::size_t n) const {
         const std::vector<int> b = bounds_of(*variant_);
-        std::vector<float>& in = seg_in_;
-        std::vector<float>& out = seg_out_;
-        in.assign(x.begin(), x.end());
+        auto x0 = input_view(x, n);
+        halide_view<float>* in = nullptr;
         for (std::size_t k = 0; k < variant_->segments.size(); ++k) {
             const int begin = b[k], end = b[k + 1];
-            out.assign(node_size(end - 1, n), 0.f);
-            auto iv = k == 0 ? input_view(in, n) : node_view(in.data(), begin - 1, n);
-            auto ov = node_view(out.data(), end - 1, n);
-            std::vector<pipeline_arg> args{{"input0", iv.raw_buffer()}};
+            halide_view<float>& ov = boundary(act_slot + k + 1, end - 1, n);
+            std::vector<pipeline_arg> args{{"input0", k == 0 ? x0.raw_buffer() : in->raw_buffer(), k > 0 && gpu()}};
             add_segment_params(args, begin, end);
-            args.push_back({"prediction", ov.raw_buffer()});
+            args.push_back({"prediction", ov.raw_buffer(), gpu()});
             call_pipeline(kernels_->network, variant_->segments[k].forward, args, gpu());
-            in.swap(out);
+            in = &ov;
         }
-        return in;
+        if (gpu() && in->copy_to_host() != 0)
+            throw error(std::string(kernels_->network) + ": copying the predictions from the GPU failed: " +
+                        take_halide_error());
+        return std::vector<float>(in->data(), in->data() + in->number_of_elements());
     }
 
     // Forward in training mode through every segment but the last, keeping each segment's
@@ -454,41 +467,36 @@ class model {
                               std::size_t n, const step_settings& settings) {
         const std::vector<int> b = bounds_of(v);
         const std::size_t K = v.segments.size();
-        // buffers kept from call to call: fresh ones each step cost page faults (sys time)
-        std::vector<std::vector<float>>& acts = seg_acts_;
-        acts.resize(K);
-        acts[0].assign(x.begin(), x.end());
+        auto x0 = input_view(x, n);
+        // segment k's input: the batch, or the value kept at cut k
+        auto input_of = [&](std::size_t k) {
+            return pipeline_arg("input0", k == 0 ? x0.raw_buffer() : boundary(act_slot + k, b[k] - 1, n).raw_buffer(),
+                                k > 0 && gpu());
+        };
         for (std::size_t k = 0; k + 1 < K; ++k) {
-            acts[k + 1].assign(node_size(b[k + 1] - 1, n), 0.f);
-            auto iv = k == 0 ? input_view(acts[0], n) : node_view(acts[k].data(), b[k] - 1, n);
-            auto ov = node_view(acts[k + 1].data(), b[k + 1] - 1, n);
-            std::vector<pipeline_arg> args{{"input0", iv.raw_buffer()}};
+            halide_view<float>& ov = boundary(act_slot + k + 1, b[k + 1] - 1, n);
+            std::vector<pipeline_arg> args{input_of(k)};
             add_segment_params(args, b[k], b[k + 1]);
             add_settings(args, settings);
-            args.push_back({"prediction", ov.raw_buffer()});
+            args.push_back({"prediction", ov.raw_buffer(), gpu()});
             call_pipeline(kernels_->network, v.segments[k].train_forward, args, gpu());
         }
         float total = 0;
-        std::vector<float>& d_out = seg_d_out_;
-        std::vector<float>& d_in = seg_d_in_;
-        d_out.clear();
+        halide_view<float>* d_out = nullptr;
+        auto labels = output_view(const_cast<float*>(y.data()), n);
         for (std::size_t k = K; k-- > 0;) {
             const int begin = b[k], end = b[k + 1];
             float cost = 0;
-            auto iv = k == 0 ? input_view(acts[0], n) : node_view(acts[k].data(), begin - 1, n);
-            auto labels = output_view(const_cast<float*>(y.data()), n);
-            auto dov = node_view(d_out.data(), end - 1, n);
-            std::vector<pipeline_arg> args{{"input0", iv.raw_buffer()}};
+            std::vector<pipeline_arg> args{input_of(k)};
             if (k + 1 == K) args.push_back({"labels", labels.raw_buffer()});
-            else args.push_back({"d_output", dov.raw_buffer()});
+            else args.push_back({"d_output", d_out->raw_buffer(), gpu()});
             add_segment_params(args, begin, end);
             add_settings(args, settings);
             auto c = halide_view<float>::make_scalar(&cost);
             args.push_back({"cost", c.raw_buffer()});
             const bool wants_d_input = k > 0 && codegen_trainable_before(begin);
-            d_in.assign(wants_d_input ? node_size(begin - 1, n) : 0, 0.f);
-            auto div = node_view(d_in.data(), begin - 1, n);
-            if (wants_d_input) args.push_back({"d_input", div.raw_buffer()});
+            halide_view<float>* d_in = wants_d_input ? &boundary(d_slot + k, begin - 1, n) : nullptr;
+            if (wants_d_input) args.push_back({"d_input", d_in->raw_buffer(), gpu()});
             for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i) {
                 if (Net::params[i].spec.frozen) continue;
                 if (Net::params[i].node >= begin && Net::params[i].node < end)
@@ -497,7 +505,7 @@ class model {
             }
             call_pipeline(kernels_->network, v.segments[k].grad, args, gpu());
             total += cost;
-            d_out.swap(d_in);
+            d_out = d_in;
             if (!wants_d_input) break;  // nothing below has a gradient
         }
         return total;
@@ -579,8 +587,7 @@ class model {
     mutable bool grads_stale_on_host_ = false, grads_stale_on_device_ = false;
     halide_view<float> trainable_view_, grad_all_view_;  // 1-D over the trainable range
     mutable std::vector<halide_view<float>> param_views_, grad_views_;
-    mutable std::vector<float> seg_in_, seg_out_, seg_d_out_, seg_d_in_;  // segmented runs' buffers
-    std::vector<std::vector<float>> seg_acts_;
+    mutable std::map<std::size_t, halide_view<float>> seg_bufs_;  // segmented runs' buffers (boundary())
 };
 
 // Copies every parameter of `to` from the parameter of `from` with the same name (and
