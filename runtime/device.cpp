@@ -18,7 +18,6 @@ device_kind parse_device(std::string_view name) {
 }
 
 const char* target_name(device_kind d) { return d == device_kind::cuda ? "cuda" : "host"; }
-const char* device_name(device_kind d) { return d == device_kind::cuda ? "cuda" : "cpu"; }
 
 namespace {
 // Empty when a CUDA device answered; else why not. Asked once per process.
@@ -78,7 +77,7 @@ void copy_on_device(halide_buffer_t* from, halide_buffer_t* to) {
     to->flags &= ~static_cast<std::uint64_t>(halide_buffer_flag_host_dirty);
 }
 
-device_arena::device_arena(float* host, std::size_t size) : all_(host, static_cast<int>(size)), size_(size) {
+device_arena::device_arena(float* host, std::size_t size) : all_(host, static_cast<int>(size)) {
     check("allocating the parameter arena on the GPU", all_.device_malloc(cuda_device()));
 }
 

@@ -24,7 +24,6 @@ enum class device_kind { cpu, cuda };
 device_kind parse_device(std::string_view name);
 // The kernel_variant::target of builds for this device: "host" or "cuda".
 const char* target_name(device_kind d);
-const char* device_name(device_kind d);
 
 const halide_device_interface_t* cuda_device();
 std::string cuda_status();
@@ -42,11 +41,9 @@ class device_arena {
     Halide::Runtime::Buffer<float> view(std::size_t offset, const std::vector<int>& dims);
     void upload();    // host -> GPU
     void download();  // GPU -> host
-    bool empty() const { return size_ == 0; }
 
   private:
     Halide::Runtime::Buffer<float> all_;
-    std::size_t size_ = 0;
 };
 
 }  // namespace kiln
