@@ -4,7 +4,8 @@
     the host, with copies both ways), and everything else is fused into a GPU stage:
       element-wise    inlined into their consumer, as on the CPU; a convolution computes
                       its activation in the same kernel (its tile is the activation's).
-      pointwise root  one thread per element of the fused pure dimensions, 256 to a block.
+      pointwise root  one thread per element, 256 to a block: a 2-D tile of the two inner
+                      dimensions, the outer ones fused into the grid's third.
       matmul          a block computes a tile of TO outputs x TN samples, one per thread.
                       The reduction runs in chunks of RK: each chunk of W and of x is
                       first staged in shared memory by the whole block.
@@ -18,8 +19,12 @@
       cost            split by sample the same way, then summed by one thread.
       recurrence      the steps and slots are sequential: a thread per sample runs the
                       whole recurrence (correct, not fast).
-    Blocks are one-dimensional (thread loops are fused), so stages that share a kernel
-    (a staged chunk and the tile that reads it) agree on the block's shape.           */
+    In a dense or conv kernel the compute threads are one dimension (the tile's two thread
+    loops fused, constant extents) and each staged chunk loads along one dimension, so the
+    stages that share the kernel agree on the block's shape. Tiles divide the weights'
+    extents and staged chunks have fixed extents: both were needed on an H200 (bounds
+    outside the weights; block sizes over 1024 threads from symbolic tile bounds).
+    Checked against the CPU on an H200: bench/results/cuda-2026-11-26.md.            */
 #include <algorithm>
 #include <set>
 #include <stdexcept>
