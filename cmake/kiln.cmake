@@ -1,6 +1,6 @@
 # kiln_add_network(NAME HEADER <net.hpp> VARIABLE <qualified constexpr variable>
 #                  [SCHEDULES manual Mullapudi2016 ...] [NO_GRADCHECK] [FORWARD_ONLY]
-#                  [SEGMENTS K] [CUDA_SCHEDULES manual Li2018 ...])
+#                  [SEGMENTS K] [CUDA_SEGMENTS K] [CUDA_SCHEDULES manual Li2018 ...])
 #
 # Turns a declared network into AOT-compiled Halide libraries, with no generator code
 # written by hand: a three-line generator source is written from the network's name, and
@@ -21,14 +21,22 @@
 #                 faster than a pipeline's length, so ResNet-50 compiles in pieces. Each
 #                 piece has forward, train_forward (not the last) and grad libraries:
 #                 <NAME>_<stage>_<schedule>_s<k>. Needs NO_GRADCHECK.
+#   CUDA_SEGMENTS K  the CUDA builds' number of pieces (default SEGMENTS). Lowering a GPU
+#                 pipeline costs more, and grows faster with its length, than a CPU one: a
+#                 ResNet-50 grad piece of 31 nodes took 320-450 s for CUDA against 150 s for
+#                 the CPU, and its two halves 86 + 31 s. The runtime runs each build with the
+#                 cut points of its own count (network::segment_bounds).
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(kiln_add_network NAME)
-  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE;SEGMENTS" "SCHEDULES;CUDA_SCHEDULES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE;SEGMENTS;CUDA_SEGMENTS" "SCHEDULES;CUDA_SCHEDULES" ${ARGN})
   if(NOT ARG_SEGMENTS)
     set(ARG_SEGMENTS 1)
   endif()
-  if(ARG_SEGMENTS GREATER 1 AND NOT ARG_NO_GRADCHECK AND NOT ARG_FORWARD_ONLY)
+  if(NOT ARG_CUDA_SEGMENTS)
+    set(ARG_CUDA_SEGMENTS ${ARG_SEGMENTS})
+  endif()
+  if((ARG_SEGMENTS GREATER 1 OR ARG_CUDA_SEGMENTS GREATER 1) AND NOT ARG_NO_GRADCHECK AND NOT ARG_FORWARD_ONLY)
     message(FATAL_ERROR "kiln_add_network(${NAME}): SEGMENTS needs NO_GRADCHECK (gradcheck runs one pipeline)")
   endif()
   if(ARG_FORWARD_ONLY)
@@ -94,8 +102,13 @@ function(kiln_add_network NAME)
       set(target host)
       set(suffix "")
     endif()
-    if(ARG_SEGMENTS GREATER 1)
-      math(EXPR last "${ARG_SEGMENTS} - 1")
+    if(device STREQUAL "cuda")
+      set(pieces ${ARG_CUDA_SEGMENTS})
+    else()
+      set(pieces ${ARG_SEGMENTS})
+    endif()
+    if(pieces GREATER 1)
+      math(EXPR last "${pieces} - 1")
       set(segs "")
       foreach(k RANGE ${last})
         set(fns "")
@@ -111,7 +124,7 @@ function(kiln_add_network NAME)
           set(lib ${NAME}_${stage}_${schedule}${suffix}_s${k})
           add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
                              TARGETS ${target} USE_RUNTIME ${KILN_HALIDE_RUNTIME}
-                             PARAMS stage=${stage} segments=${ARG_SEGMENTS} segment=${k} ${params} ${extra})
+                             PARAMS stage=${stage} segments=${pieces} segment=${k} ${params} ${extra})
           list(APPEND libs ${lib})
           string(APPEND includes "#include \"${lib}.h\"\n")
           string(APPEND fns "{&${lib}_argv, &${lib}_metadata}, ")
