@@ -30,6 +30,10 @@
 #include "bn_first_kernels.hpp"
 #include "dinosaur_names_kernels.hpp"
 #include "dinosaur_names_step_kernels.hpp"
+#include "emojify_v1_kernels.hpp"
+#include "emojify_v2_kernels.hpp"
+#include "jazz_lstm_kernels.hpp"
+#include "jazz_step_kernels.hpp"
 #include "fashion_cnn_kernels.hpp"
 #include "fashion_mlp_kernels.hpp"
 #include "gru_cell_ops_kernels.hpp"
@@ -53,7 +57,9 @@
 #include "networks/c4w2_mobilenet_transfer/net.hpp"
 #include "networks/c4w2_resnet50/net.hpp"
 #include "networks/c5w1_dinosaur_names/net.hpp"
+#include "networks/c5w1_jazz_lstm/net.hpp"
 #include "networks/c5w1_text_lstm/net.hpp"
+#include "networks/c5w2_emojify/net.hpp"
 #include "nsfwjs_features_kernels.hpp"
 #include "nsfwjs_mobilenet_kernels.hpp"
 #include "op_nets.hpp"
@@ -278,6 +284,10 @@ KILN_CUDA_CASE(dinosaur_names, networks::dinosaur_names, 3)
 KILN_CUDA_CASE(dinosaur_names_step, networks::dinosaur_names_step, 3, 1e-4, 0, 1.f, false)
 KILN_CUDA_CASE(text_lstm, networks::text_lstm, 3)
 KILN_CUDA_CASE(text_lstm_step, networks::text_lstm_step, 3, 1e-4, 0, 1.f, false)
+KILN_CUDA_CASE(jazz_lstm, networks::jazz_lstm, 3)
+KILN_CUDA_CASE(jazz_step, networks::jazz_step, 3, 1e-4, 0, 1.f, false)
+KILN_CUDA_CASE(emojify_v1, networks::emojify_v1, 4)
+KILN_CUDA_CASE(emojify_v2, networks::emojify_v2, 4, 1e-4, networks::emojify_vocabulary, 0.5f)
 KILN_CUDA_CASE(segment_whole, test::segment_net, 5, 1e-4, 0, 0.8f)
 KILN_CUDA_CASE(segment_split, test::segment_net, 5, 1e-4, 0, 0.8f)
 KILN_CUDA_CASE(bn_first, test::bn_first_net, 6)
