@@ -38,6 +38,8 @@
 
 #include "fashion_mlp_kernels.hpp"
 #include "dinosaur_names_kernels.hpp"
+#include "emojify_v2_kernels.hpp"
+#include "jazz_lstm_kernels.hpp"
 #include "happy_house_kernels.hpp"
 #include "init_circles_kernels.hpp"
 #include "l_layer_nn_kernels.hpp"
@@ -53,7 +55,9 @@
 #include "networks/c4w1_happy_house/net.hpp"
 #include "networks/c4w1_signs_cnn/net.hpp"
 #include "networks/c5w1_dinosaur_names/net.hpp"
+#include "networks/c5w1_jazz_lstm/net.hpp"
 #include "networks/c5w1_text_lstm/net.hpp"
+#include "networks/c5w2_emojify/net.hpp"
 #include "optimizers_kernels.hpp"
 #include "regularization_kernels.hpp"
 #include "signs_cnn_kernels.hpp"
@@ -341,6 +345,12 @@ int main(int argc, char** argv) {
                                                             {{true, 1}, {true, 32}, {false, 1}});
     register_network<network_of<networks::text_lstm>>("text_lstm", generated::text_lstm::kernels,
                                                       {{true, 32}, {false, 1}, {false, 32}});
+    // the jazz LSTM (64 units, 30 steps) and Emojify V2 (two LSTMs of 128 over 10 words; the
+    // random inputs clamp to embedding rows) at the batch sizes their binaries train with
+    register_network<network_of<networks::jazz_lstm>>("jazz_lstm", generated::jazz_lstm::kernels,
+                                                      {{true, 32}, {false, 1}});
+    register_network<network_of<networks::emojify_v2>>("emojify_v2", generated::emojify_v2::kernels,
+                                                       {{true, 32}, {false, 1}});
 #if KILN_BENCH_RESNET50
     register_network<network_of<networks::resnet50>>(
         "resnet50", generated::resnet50::kernels,
