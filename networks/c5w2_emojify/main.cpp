@@ -40,28 +40,15 @@ using v2_net = network_of<networks::emojify_v2>;
 constexpr std::size_t T = networks::emojify_words, C = networks::emojify_classes;
 
 struct encoded {
-    dataset v1, v2;  // mean vectors; index sequences (same labels)
+    ds::emoji_data data;
     std::vector<ds::emoji_sentence> sentences;
+    const dataset& v1() const { return data.averages; }
+    const dataset& v2() const { return data.indices; }
 };
 
-encoded encode(const std::vector<ds::emoji_sentence>& s, const text::word_vectors& vectors,
+encoded encode(std::vector<ds::emoji_sentence> s, const text::word_vectors& vectors,
                const ds::emoji_vocabulary& vocabulary) {
-    encoded e;
-    e.sentences = s;
-    e.v1.features = vectors.dim;
-    e.v2.features = T;
-    e.v1.outputs = e.v2.outputs = C;
-    std::vector<int> labels;
-    for (const ds::emoji_sentence& x : s) {
-        const std::vector<float> avg = ds::sentence_average(vectors, x.text);
-        e.v1.x.insert(e.v1.x.end(), avg.begin(), avg.end());
-        const std::vector<float> idx = ds::sentence_indices(vocabulary, x.text, T);
-        e.v2.x.insert(e.v2.x.end(), idx.begin(), idx.end());
-        labels.push_back(x.label);
-    }
-    e.v1.y = e.v2.y = one_hot(labels, C);
-    for (std::string_view n : ds::emoji_names) e.v1.classes.emplace_back(n);
-    e.v2.classes = e.v1.classes;
+    encoded e{ds::encode_emoji(s, vectors, vocabulary, T), std::move(s)};
     return e;
 }
 
@@ -170,8 +157,8 @@ int main(int argc, char** argv) try {
     f1.epochs = v1_epochs;
     f1.seed = seed;
     f1.quiet = true;
-    const fit_history h1 = fit(v1, tr.v1, f1);
-    const double v1_train = v1.evaluate(tr.v1).accuracy, v1_test = v1.evaluate(te.v1).accuracy;
+    const fit_history h1 = fit(v1, tr.v1(), f1);
+    const double v1_train = v1.evaluate(tr.v1()).accuracy, v1_test = v1.evaluate(te.v1()).accuracy;
     if (!quiet)
         std::printf("Emojify-V1: %zu epochs (%zu steps) in %.2f s, final cost %.4f | train accuracy %.2f%% | "
                     "test accuracy %.2f%%\n",
@@ -190,14 +177,14 @@ int main(int argc, char** argv) try {
     f2.seed = seed;
     f2.quiet = quiet;
     f2.print_every = 50;
-    const fit_history h2 = fit(v2, tr.v2, f2);
-    const double v2_train = v2.evaluate(tr.v2).accuracy, v2_test = v2.evaluate(te.v2).accuracy;
+    const fit_history h2 = fit(v2, tr.v2(), f2);
+    const double v2_train = v2.evaluate(tr.v2()).accuracy, v2_test = v2.evaluate(te.v2()).accuracy;
     if (!std::equal(table.begin(), table.end(), v2.parameter("embedding1.W").begin()))
         throw error("emojify: the frozen embedding changed during training");
     if (!quiet) {
         std::printf("Emojify-V2: %zu epochs in %.2f s, final cost %.4f | train accuracy %.2f%% | test accuracy %.2f%%\n",
                     v2_epochs, h2.seconds, static_cast<double>(h2.final_cost), 100 * v2_train, 100 * v2_test);
-        const std::vector<float> p = v2.predict(te.v2.x, te.sentences.size());
+        const std::vector<float> p = v2.predict(te.v2().x, te.sentences.size());
         std::size_t confusion[C][C] = {};
         for (std::size_t i = 0; i < te.sentences.size(); ++i)
             ++confusion[te.sentences[i].label][argmax(std::span<const float>(p).subspan(i * C, C))];

@@ -206,4 +206,24 @@ std::vector<float> sentence_indices(const emoji_vocabulary& vocabulary, std::str
     return x;
 }
 
+emoji_data encode_emoji(const std::vector<emoji_sentence>& sentences, const text::word_vectors& vectors,
+                        const emoji_vocabulary& vocabulary, std::size_t T) {
+    emoji_data e;
+    e.averages.features = vectors.dim;
+    e.indices.features = T;
+    e.averages.outputs = e.indices.outputs = emoji_classes;
+    std::vector<int> labels;
+    for (const emoji_sentence& s : sentences) {
+        const std::vector<float> avg = sentence_average(vectors, s.text);
+        e.averages.x.insert(e.averages.x.end(), avg.begin(), avg.end());
+        const std::vector<float> idx = sentence_indices(vocabulary, s.text, T);
+        e.indices.x.insert(e.indices.x.end(), idx.begin(), idx.end());
+        labels.push_back(s.label);
+    }
+    e.averages.y = e.indices.y = one_hot(labels, emoji_classes);
+    for (std::string_view n : emoji_names) e.averages.classes.emplace_back(n);
+    e.indices.classes = e.averages.classes;
+    return e;
+}
+
 }  // namespace kiln::datasets

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/dataset.hpp"
 #include "runtime/word_vectors.hpp"
 
 namespace kiln::datasets {
@@ -75,5 +76,13 @@ struct emoji_vocabulary {
 // The course's sentences_to_indices for one sentence: T floats (kiln's (1, T) sequence of
 // indices), 0 past the last word.
 std::vector<float> sentence_indices(const emoji_vocabulary& vocabulary, std::string_view sentence, std::size_t T);
+
+// Both models' data for `sentences`, one-hot labels over the five classes (named):
+// averages (features D: V1's input) and indices (features T: V2's input).
+struct emoji_data {
+    dataset averages, indices;
+};
+emoji_data encode_emoji(const std::vector<emoji_sentence>& sentences, const text::word_vectors& vectors,
+                        const emoji_vocabulary& vocabulary, std::size_t T);
 
 }  // namespace kiln::datasets

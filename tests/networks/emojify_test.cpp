@@ -27,27 +27,6 @@ using v2_net = network_of<networks::emojify_v2>;
 constexpr std::size_t D = networks::emojify_dim, T = networks::emojify_words, C = networks::emojify_classes;
 constexpr std::size_t V = networks::emojify_vocabulary;
 
-struct encoded {
-    dataset v1, v2;
-};
-
-encoded encode(const std::vector<ds::emoji_sentence>& s, const text::word_vectors& vectors,
-               const ds::emoji_vocabulary& vocabulary) {
-    encoded e;
-    e.v1.features = D;
-    e.v2.features = T;
-    e.v1.outputs = e.v2.outputs = C;
-    std::vector<int> labels;
-    for (const ds::emoji_sentence& x : s) {
-        const std::vector<float> avg = ds::sentence_average(vectors, x.text);
-        e.v1.x.insert(e.v1.x.end(), avg.begin(), avg.end());
-        const std::vector<float> idx = ds::sentence_indices(vocabulary, x.text, T);
-        e.v2.x.insert(e.v2.x.end(), idx.begin(), idx.end());
-        labels.push_back(x.label);
-    }
-    e.v1.y = e.v2.y = one_hot(labels, C);
-    return e;
-}
 }  // namespace
 
 TEST_CASE("emojify V1: the compiled network is softmax(W avg + b) and its cross-entropy", "[networks][emojify]") {
@@ -109,8 +88,10 @@ TEST_CASE("emojify on GloVe 6B 100-d: both models learn the templates, V2 labels
     }
     const text::word_vectors vectors = text::load_glove(file, ds::emoji_words());
     const ds::emoji_vocabulary vocabulary(ds::emoji_words());
-    const encoded tr = encode(ds::generate_emoji_sentences(ds::emoji_split::train, 160, 1), vectors, vocabulary);
-    const encoded te = encode(ds::generate_emoji_sentences(ds::emoji_split::test, 60, 1), vectors, vocabulary);
+    const ds::emoji_data tr = ds::encode_emoji(ds::generate_emoji_sentences(ds::emoji_split::train, 160, 1), vectors,
+                                               vocabulary, T);
+    const ds::emoji_data te = ds::encode_emoji(ds::generate_emoji_sentences(ds::emoji_split::test, 60, 1), vectors,
+                                               vocabulary, T);
 
     model<v1_net> v1(generated::emojify_v1::kernels);
     v1.initialize(init_scheme::xavier, 1);
@@ -119,14 +100,14 @@ TEST_CASE("emojify on GloVe 6B 100-d: both models learn the templates, V2 labels
     f1.batch_size = 1;
     f1.epochs = 400;
     f1.quiet = true;
-    fit(v1, tr.v1, f1);
-    const double v1_train = v1.evaluate(tr.v1).accuracy, v1_test = v1.evaluate(te.v1).accuracy;
+    fit(v1, tr.averages, f1);
+    const double v1_train = v1.evaluate(tr.averages).accuracy, v1_test = v1.evaluate(te.averages).accuracy;
 
     model<v2_net> v2(generated::emojify_v2::kernels);
     v2.initialize(init_scheme::xavier, 1);
     const std::vector<float> table = vocabulary.table(vectors, V);
     std::copy(table.begin(), table.end(), v2.parameter("embedding1.W").begin());
-    const double chance = v2.evaluate(te.v2).accuracy;
+    const double chance = v2.evaluate(te.indices).accuracy;
     fit_options f2;
     f2.optimizer = "adam";
     f2.learning_rate = 0.001f;
@@ -134,8 +115,8 @@ TEST_CASE("emojify on GloVe 6B 100-d: both models learn the templates, V2 labels
     f2.epochs = 50;
     f2.keep_prob = 0.5f;
     f2.quiet = true;
-    fit(v2, tr.v2, f2);
-    const double v2_train = v2.evaluate(tr.v2).accuracy, v2_test = v2.evaluate(te.v2).accuracy;
+    fit(v2, tr.indices, f2);
+    const double v2_train = v2.evaluate(tr.indices).accuracy, v2_test = v2.evaluate(te.indices).accuracy;
     INFO("V1 train " << v1_train << " test " << v1_test << "; V2 before training " << chance << ", train " << v2_train
                      << " test " << v2_test);
     CHECK(std::equal(table.begin(), table.end(), v2.parameter("embedding1.W").begin()));  // frozen

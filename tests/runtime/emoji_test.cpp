@@ -114,6 +114,18 @@ TEST_CASE("emoji: sentence_average, sentence_indices and the embedding table aga
             CHECK(t[r * 3 + d] == expect);
         }
     CHECK_THAT(error_of([&] { vocab.table(v, 3); }), Contains("vocabulary has 4 words") && Contains("3 rows"));
+
+    // both models' datasets: the sentences' encodings in order, one-hot labels
+    const ds::emoji_data e = ds::encode_emoji({{"love pizza", 4}, {"i love you", 0}}, v, vocab, 5);
+    REQUIRE(e.averages.size() == 2);
+    REQUIRE(e.indices.size() == 2);
+    std::vector<float> want_avg = ds::sentence_average(v, "love pizza"), second = ds::sentence_average(v, "i love you");
+    want_avg.insert(want_avg.end(), second.begin(), second.end());
+    CHECK(e.averages.x == want_avg);
+    CHECK(e.indices.x == std::vector<float>{3, 1, 0, 0, 0, 2, 3, 0, 0, 0});
+    CHECK(e.averages.y == std::vector<float>{0, 0, 0, 0, 1, 1, 0, 0, 0, 0});
+    CHECK(e.indices.y == e.averages.y);
+    CHECK(e.indices.classes.at(4) == "fork_and_knife");
 }
 
 TEST_CASE("emoji: GloVe 6B 100-d has every template word but the single letters", "[runtime][emoji][glove]") {
