@@ -61,6 +61,10 @@ function(kiln_add_network NAME)
   configure_file("${KILN_CMAKE_DIR}/generator.cpp.in" "${gen_dir}/${NAME}_generator.cpp" @ONLY)
   add_halide_generator(${NAME}.generator SOURCES "${gen_dir}/${NAME}_generator.cpp"
                        LINK_LIBRARIES kiln_codegen)
+  # The generator only builds the Func graph; Halide's lowering (in libHalide) is what takes
+  # the time when it runs. -O1 compiles it in 8 s instead of 13 (happy_house) and runs it as
+  # fast as -O3 (2.9 s for its grad either way): about 3 minutes of a cold build.
+  target_compile_options(${NAME}.generator PRIVATE -O1)
 
   set(libs "")
   set(includes "")
