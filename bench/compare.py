@@ -4,6 +4,7 @@
     /usr/bin/python3 bench/compare.py --kiln-bench build/bench/kiln-bench \\
         [--threads 1,2] [--filter REGEX] [--min-time S] [--out report.md] [--repeat K]
         [--channels-last | --layouts both] [--ms] [--wait-idle S] [--split]
+        [--devices cpu,cuda]
 
 For each thread count T, one after the other (never concurrently: two thread pools on
 the same cores make both sides several times slower), it runs
@@ -27,6 +28,11 @@ and during each run. --wait-idle S waits up to S s for idle cores before each ru
 repeats a run that others' work disturbed (up to 3 tries). --split runs each net/stage as
 its own pair of children (kiln-bench, then PyTorch): short runs fit the idle spells
 between compiles, and a retry redoes one stage only.
+
+--devices cpu,cuda prints one table per target: on cpu, kiln's host builds (manual,
+Mullapudi2016) against PyTorch on the CPU; on cuda, kiln's CUDA builds (BM_.../cuda: manual,
+Li2018) against bench.py --device cuda, with one host thread and no % of peak (kiln-bench
+measures the CPU's). The default is cpu.
 
 GFLOP/s and % of peak: both sides report flop_per_sample (kiln-bench from the network
 type, bench.py from the PyTorch model: 2 F C KH KW W' H' per conv, 2 in out per dense; a
@@ -56,7 +62,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH_PY = os.path.join(HERE, "pytorch", "bench.py")
-SCHEDULES = ("manual", "Mullapudi2016")
+SCHEDULES = {"cpu": ("manual", "Mullapudi2016"), "cuda": ("manual", "Li2018")}
 # Targets that are not the CPU PyTorch runs on; such kiln entries are left out of the table.
 NON_CPU_TARGETS = {"cuda", "gpu", "opencl", "vulkan", "metal", "d3d12compute", "webgpu"}
 NAME_RE = re.compile(r"^BM_(?P<net>[^/]+)/(?P<stage>[^/]+)/(?P<schedule>[^/]+)(?:/(?P<rest>.*))?$")
@@ -94,6 +100,8 @@ def parse_args(argv):
     p.add_argument("--split", action="store_true",
                    help="one kiln-bench and one PyTorch run per net/stage (short runs, "
                         "interleaved; see --wait-idle)")
+    p.add_argument("--devices", default="cpu",
+                   help="targets, comma-separated: cpu, cuda (a table each; default cpu)")
     p.add_argument("--wait-idle", type=float, default=0, metavar="S",
                    help="before each run wait (at most S seconds) for the other work on the "
                         "cores to stop, and run again one that others disturbed (default: 0, off)")
@@ -114,6 +122,9 @@ def parse_args(argv):
         re.compile(args.filter)
     except re.error as e:
         p.error(f"bad --filter regex {args.filter!r}: {e}")
+    args.devices = [d.strip() for d in args.devices.split(",") if d.strip()]
+    if not args.devices or any(d not in SCHEDULES for d in args.devices):
+        p.error(f"--devices wants cpu and/or cuda, comma-separated, got {','.join(args.devices)!r}")
     args.kiln_json = parse_kiln_json(p, args.kiln_json)
     if args.no_kiln and args.kiln_json:
         p.error("--no-kiln and --kiln-json exclude each other")
@@ -241,15 +252,18 @@ def measured(args, what, loads, run):
         return doc
 
 
-def run_kiln(args, t, name_filter=None):
+def run_kiln(args, t, name_filter=None, device="cpu"):
     env = dict(os.environ, HL_NUM_THREADS=str(t))
+    pattern = name_filter or args.filter
+    if device == "cuda":  # only the CUDA builds' benchmarks (POSIX ERE, as kiln-bench's)
+        pattern = f"({pattern}).*/cuda$"
     cmd = [args.kiln_bench, "--benchmark_format=json",
            f"--benchmark_min_time={args.min_time}",
-           f"--benchmark_filter={name_filter or args.filter}"]
+           f"--benchmark_filter={pattern}"]
     return run_json(cmd, env, f"kiln-bench, HL_NUM_THREADS={t}")
 
 
-def run_pytorch(args, t, layout, name_filter=None):
+def run_pytorch(args, t, layout, name_filter=None, device="cpu"):
     env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t),
                MKL_NUM_THREADS=str(t))
     env.pop("OPENBLAS_CORETYPE", None)
@@ -258,7 +272,9 @@ def run_pytorch(args, t, layout, name_filter=None):
            "--min-time", str(args.min_time), "--filter", name_filter or args.filter]
     if layout == "channels_last":
         cmd.append("--channels-last")
-    return run_json(cmd, env, f"PyTorch {LAYOUT_LABEL[layout]}, {t} thread(s)")
+    if device != "cpu":
+        cmd += ["--device", device]
+    return run_json(cmd, env, f"PyTorch {LAYOUT_LABEL[layout]} on {device}, {t} thread(s)")
 
 
 def list_units(args):
@@ -331,9 +347,9 @@ def batch_of(stage):
     return int(m.group(1)) if m else None
 
 
-def collect(doc, t, side, table, order, name_filter, flops, pytorch_column="pytorch"):
-    """Add one JSON document's entries to table[(net, stage, t)][column], keeping the best
-    (highest samples/s) where an earlier run (--repeat) filled it, and each entry's
+def collect(doc, t, side, table, order, name_filter, flops, pytorch_column="pytorch", device="cpu"):
+    """Add one JSON document's entries for `device` to table[(net, stage, t)][column], keeping
+    the best (highest samples/s) where an earlier run (--repeat) filled it, and each entry's
     flop_per_sample to flops[(net, stage)][side]."""
     sums = {}
     for e in doc.get("benchmarks", []):
@@ -344,12 +360,13 @@ def collect(doc, t, side, table, order, name_filter, flops, pytorch_column="pyto
         if not m or not re.search(name_filter, name):  # filter again: saved JSON
             continue
         net, stage, schedule = m.group("net", "stage", "schedule")
-        target = (m.group("rest") or "").split("/")[0]
-        if target.lower() in NON_CPU_TARGETS:
-            print(f"[compare] {name}: not a CPU target, left out", file=sys.stderr)
+        target = (m.group("rest") or "").split("/")[0].lower()
+        if (target in NON_CPU_TARGETS) != (device != "cpu") or (device != "cpu" and target != device):
+            if device == "cpu":
+                print(f"[compare] {name}: not a CPU target, left out of the cpu table", file=sys.stderr)
             continue
         column = pytorch_column if side == "pytorch" else schedule
-        if side == "kiln" and schedule not in SCHEDULES:
+        if side == "kiln" and schedule not in SCHEDULES[device]:
             print(f"[compare] {name}: unknown schedule {schedule!r}, left out",
                   file=sys.stderr)
             continue
@@ -412,9 +429,9 @@ def fmt_gflops(sps, fps, peak):
     return text + (f" ({100 * g / peak:.0f}%)" if peak else "")
 
 
-def render(args, table, order, pytorch_ctx, kiln_ctx, loads, flops=None, peaks=None):
+def render(args, table, order, pytorch_ctx, kiln_ctx, loads, flops=None, peaks=None, device="cpu"):
     flops, peaks = flops or {}, peaks or {}
-    lines = ["# kiln vs PyTorch", ""]
+    lines = ["# kiln vs PyTorch" + ("" if device == "cpu" else f" on {device}"), ""]
     ctx = pytorch_ctx or kiln_ctx or {}
     lines.append(f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     lines.append(f"- machine: {ctx.get('host_name', '?')}, {ctx.get('num_cpus', '?')} CPUs, "
@@ -459,12 +476,12 @@ def render(args, table, order, pytorch_ctx, kiln_ctx, loads, flops=None, peaks=N
                      "stage counts 3x forward; (%): of the FMA peak on as many threads")
     lines.append("")
     present = {c for row in table.values() for c in row}
-    kiln_cols = [s for s in SCHEDULES if s in present] or list(SCHEDULES)
+    kiln_cols = [s for s in SCHEDULES[device] if s in present] or list(SCHEDULES[device])
     pt_cols = [LAYOUT_COLUMN[l] for l in args.layouts]
     label = {"pytorch": "PyTorch", "pytorch_cl": "PyTorch CL"}
     if args.layouts == ["channels_last"]:
         label["pytorch_cl"] = "PyTorch"
-    short = {"manual": "manual", "Mullapudi2016": "Mullapudi"}
+    short = {"manual": "manual", "Mullapudi2016": "Mullapudi", "Li2018": "Li2018"}
     what = "ms" if args.ms else "samples/s"
     header = ["net", "stage", "threads"]
     header += [f"kiln {s} {what}" for s in kiln_cols]
@@ -493,25 +510,26 @@ def render(args, table, order, pytorch_ctx, kiln_ctx, loads, flops=None, peaks=N
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def report_for(args, device):
+    """Runs both sides for one target and renders its table."""
     kiln_docs, pytorch_docs, loads = [], [], []
     # [(None, None)]: one run per side covers every benchmark; --split: one per net/stage.
     units = [(u, f"^BM_{re.escape(u[0])}/{re.escape(u[1])}/") for u in list_units(args)] \
         if args.split else [(None, None)]
-    for t in args.threads:
+    threads = args.threads if device == "cpu" else [1]  # a GPU run: one host thread
+    for t in threads:
         for _ in range(args.repeat):
             kiln_run, pytorch_run = [], {layout: [] for layout in args.layouts}
             for unit, name_filter in units:
                 tag = f" {unit[0]}/{unit[1]}" if unit else ""
                 # kiln first, then PyTorch: strictly one after the other, never overlapping.
                 if not args.no_kiln and not args.kiln_json:
-                    kiln_run.append(measured(args, f"kiln-bench{tag}, {t} thread(s)", loads,
-                                             lambda: run_kiln(args, t, name_filter)))
+                    kiln_run.append(measured(args, f"kiln-bench{tag} on {device}, {t} thread(s)", loads,
+                                             lambda: run_kiln(args, t, name_filter, device)))
                 for layout in args.layouts:
-                    what = f"PyTorch {LAYOUT_LABEL[layout]}{tag}, {t} thread(s)"
+                    what = f"PyTorch {LAYOUT_LABEL[layout]}{tag} on {device}, {t} thread(s)"
                     pytorch_run[layout].append(measured(
-                        args, what, loads, lambda: run_pytorch(args, t, layout, name_filter)))
+                        args, what, loads, lambda: run_pytorch(args, t, layout, name_filter, device)))
             if args.kiln_json:
                 if not any(dt == t for dt, _ in kiln_docs):
                     kiln_docs.append((t, load_kiln_json(args, t)))
@@ -521,14 +539,19 @@ def main(argv=None):
                 pytorch_docs.append((t, layout, merge_docs(pytorch_run[layout])))
     table, order, flops, peaks = {}, {}, {}, {}
     for t, layout, doc in pytorch_docs:  # PyTorch first: rows follow models.py's order
-        collect(doc, t, "pytorch", table, order, args.filter, flops, LAYOUT_COLUMN[layout])
+        collect(doc, t, "pytorch", table, order, args.filter, flops, LAYOUT_COLUMN[layout], device)
     for t, doc in kiln_docs:
-        collect(doc, t, "kiln", table, order, args.filter, flops)
-        if (p := kiln_peak(doc)) is not None:
+        collect(doc, t, "kiln", table, order, args.filter, flops, device=device)
+        if device == "cpu" and (p := kiln_peak(doc)) is not None:  # the CPU's peak only
             peaks[t] = max(peaks.get(t, 0), p)
     pytorch_ctx = next((d.get("context") for _, _, d in pytorch_docs), None)
     kiln_ctx = next((d.get("context") for _, d in kiln_docs), None)
-    report = render(args, table, order, pytorch_ctx, kiln_ctx, loads, flops, peaks)
+    return render(args, table, order, pytorch_ctx, kiln_ctx, loads, flops, peaks, device)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    report = "\n".join(report_for(args, device) for device in args.devices)
     print(report, end="")
     if args.out:
         with open(args.out, "w") as f:

@@ -4,7 +4,10 @@
 # environment (any x86-64 Linux with glibc >= Debian 12's and an NVIDIA driver):
 #   scripts/gpu-bundle.sh BUILD_DIR OUT_DIR [BINARY...]
 #   OUT_DIR/run.sh [ARGS...]   runs kiln_cuda_tests there with the bundled libraries
-# Binaries are stripped; libcuda.so comes from the GPU machine's driver at run time.
+#   scripts/gpu-check.sh OUT_DIR [REPORT_DIR]   every case, the benchmarks, the report
+# Binaries are stripped and xz-compressed (the test binary: 89 MB -> about 9; the device
+# machine's carry holds 64 MiB); run.sh and gpu-check.sh unpack them. libcuda.so comes from
+# the GPU machine's driver at run time.
 set -eu
 build=$1
 out=$2
@@ -21,9 +24,15 @@ for b in "$build/tests/cuda/kiln_cuda_tests" "$build/tests/cuda/kiln_cuda_probe"
     esac
   done
 done
+for b in "$out"/bin/*; do
+  case "$b" in *.xz) ;; *) xz -T0 -f "$b" ;; esac
+done
 cat > "$out/run.sh" <<'RUN'
 #!/bin/sh
 here=$(cd "$(dirname "$0")" && pwd)
+for packed in "$here"/bin/*.xz; do
+  [ -e "$packed" ] && xz -d -f "$packed" && chmod +x "${packed%.xz}"
+done
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 exec "$here/bin/kiln_cuda_tests" "$@"
 RUN

@@ -1,0 +1,57 @@
+#!/bin/sh
+# The one script of a GPU machine's visit: every CUDA test, the CUDA benchmarks against PyTorch
+# and a short training run, with the report in OUT (default $OUT, else ./gpu-report).
+#   scripts/gpu-bundle.sh build .gpu build/bench/kiln-bench build/networks/c4w1_signs_cnn/kiln-signs-cnn
+#   then, on the GPU machine, from the source tree:  scripts/gpu-check.sh .gpu [OUT] [FILTER]
+# What it writes into OUT:
+#   tests.txt       one line per kiln_cuda_tests case, PASS / FAIL / CRASH / TIMEOUT, each case in
+#                   its own process (a crash hides nothing else); tests/<n>.log its output
+#   kiln-bench.json kiln-bench's CUDA benchmarks (FILTER: a regex on BM_<net>/<stage>, default all)
+#   report.md       bench/compare.py --devices cuda: kiln's CUDA builds against bench.py --device
+#                   cuda (PyTorch on the same GPU), milliseconds per batch and ratios
+#   signs-cnn.txt   kiln-signs-cnn train --device cuda, when the bundle has it
+#   nvidia-smi.txt  the GPU and driver
+# Needs the bundle's libraries only, plus /usr/bin/python3 with torch for the PyTorch side.
+set -u
+bundle=$(cd "${1:?usage: scripts/gpu-check.sh BUNDLE [OUT] [FILTER]}" && pwd)
+out=${2:-${OUT:-gpu-report}}
+filter=${3:-.}
+mkdir -p "$out/tests"
+out=$(cd "$out" && pwd)
+export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+for packed in "$bundle"/bin/*.xz; do
+  [ -e "$packed" ] && xz -d -f "$packed" && chmod +x "${packed%.xz}"
+done
+nvidia-smi > "$out/nvidia-smi.txt" 2>&1
+
+tests="$bundle/bin/kiln_cuda_tests"
+: > "$out/tests.txt"
+if "$bundle/bin/kiln_cuda_probe" > "$out/probe.txt" 2>&1; then
+  i=0
+  "$tests" --list-test-names-only | grep -v '^$' | while IFS= read -r name; do
+    i=$((i + 1))
+    timeout 300 "$tests" "$name" > "$out/tests/$i.log" 2>&1
+    rc=$?
+    case $rc in
+      0) verdict=PASS ;;
+      124) verdict=TIMEOUT ;;
+      1|2) verdict=FAIL ;;
+      *) verdict="CRASH($rc)" ;;
+    esac
+    printf '%-8s %3d %s\n' "$verdict" "$i" "$name" | tee -a "$out/tests.txt"
+  done
+else
+  echo "no GPU: $(cat "$out/probe.txt")" | tee "$out/tests.txt"
+fi
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -x "$bundle/bin/kiln-bench" ]; then
+  "$bundle/bin/kiln-bench" --benchmark_format=json --benchmark_min_time=0.2 \
+    --benchmark_filter="($filter).*/cuda\$" > "$out/kiln-bench.json" 2> "$out/kiln-bench.err"
+  /usr/bin/python3 "$here/bench/compare.py" --kiln-json "$out/kiln-bench.json" --devices cuda \
+    --filter "$filter" --min-time 0.2 --ms --out "$out/report.md" > /dev/null 2> "$out/compare.err"
+fi
+if [ -x "$bundle/bin/kiln-signs-cnn" ]; then
+  (cd "$here" && "$bundle/bin/kiln-signs-cnn" train --device cuda --epochs 4) > "$out/signs-cnn.txt" 2>&1
+fi
+printf '\n%s of %s cases passed\n' "$(grep -c '^PASS' "$out/tests.txt")" "$(grep -c . "$out/tests.txt")"
