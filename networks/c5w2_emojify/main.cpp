@@ -149,7 +149,7 @@ int main(int argc, char** argv) try {
         std::printf("%zu training and %zu test sentences; vocabulary %zu words (%zu in GloVe, the rest zero vectors)\n",
                     tr.sentences.size(), te.sentences.size(), vocabulary.size() - 1, known);
 
-    // V1: the course's model(): W, b from N(0, 1/n) style init; one sentence per SGD step.
+    // V1: the course's model() (W ~ N(0, 1/n) there; Xavier here), one sentence per SGD step.
     v1.initialize(init_scheme::xavier, seed);
     fit_options f1;
     f1.learning_rate = v1_rate;
