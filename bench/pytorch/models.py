@@ -220,6 +220,28 @@ def _char_model(cell, vocabulary, hidden, steps, stages) -> Net:
                stages=stages)
 
 
+class _Emojify(nn.Module):
+    """Emojify-V2: word indices (N, 10) -> a frozen embedding (320 x 100) -> LSTM(128) over
+    every step -> LSTM(128), last state -> Linear(128, 5). The inputs are the benchmark's
+    random numbers, clamped to rows as kiln's embedding clamps them; dropout is off (as in
+    kiln-bench's training step)."""
+
+    def __init__(self, rows=320, dim=100, hidden=128, classes=5):
+        super().__init__()
+        self.embedding = nn.Embedding(rows, dim)
+        self.embedding.weight.requires_grad_(False)
+        self.lstm1 = nn.LSTM(dim, hidden, batch_first=True)
+        self.lstm2 = nn.LSTM(hidden, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, classes)
+        self.rows = rows
+
+    def forward(self, x):
+        idx = x.reshape(x.shape[0], -1).long().clamp(0, self.rows - 1)
+        y, _ = self.lstm1(self.embedding(idx))
+        y, _ = self.lstm2(y)
+        return self.fc(y[:, -1])
+
+
 # name -> Net. Keep names identical to kiln's benchmark names (underscores).
 NETS = {
     # 64x64x3 image flattened -> 1
@@ -249,6 +271,11 @@ NETS = {
     # LSTM (96 characters, 128 units, 40 steps)
     "dinosaur_names": _char_model(nn.RNN, 27, 50, 27, ("train_b1", "train_b32", "infer_b1")),
     "text_lstm": _char_model(nn.LSTM, 96, 128, 40, ("train_b32", "infer_b1", "infer_b32")),
+    # C5W1A3: the jazz LSTM (96 values, 64 units, 30 steps); C5W2A2: Emojify-V2 (10 words)
+    "jazz_lstm": _char_model(nn.LSTM, 96, 64, 30, ("train_b32", "infer_b1")),
+    "emojify_v2": Net(build=_Emojify, in_features=10, out_features=5, make_loss=nn.CrossEntropyLoss,
+                      predict=lambda z: torch.softmax(z, dim=1), make_target=_class_target(5),
+                      in_shape=(10,), stages=("train_b32", "infer_b1")),
 }
 
 
