@@ -12,6 +12,8 @@
 #   signs-cnn.txt   kiln-signs-cnn train --device cuda, when the bundle has it
 #   nvidia-smi.txt  the GPU and driver
 # Needs the bundle's libraries only, plus /usr/bin/python3 with torch for the PyTorch side.
+# The model binaries read data/ at the source path they were built from (KILN_DATA_DIR): where
+# the tree sits elsewhere, link it first (ln -s "$PWD" /work/main) and carry data/digits.png.
 set -u
 bundle=$(cd "${1:?usage: scripts/gpu-check.sh BUNDLE [OUT] [FILTER]}" && pwd)
 out=${2:-${OUT:-gpu-report}}
