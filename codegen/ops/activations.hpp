@@ -2,6 +2,7 @@
 // Element-wise activations and softmax: the lowering of dsl/layers/activations.hpp.
 // Shapes unchanged. Backward uses the output y, never the input: nothing else is kept.
 #include "codegen/context.hpp"
+#include "codegen/math.hpp"
 #include "dsl/layers/activations.hpp"
 
 namespace kiln::codegen {
@@ -41,7 +42,7 @@ struct sigmoid_rule {
     static Expr bwd(const op_ctx& c, Expr y, Expr dy) { return dy * y * (c.k(1) - y); }
 };
 struct tanh_rule {
-    static Expr fwd(const op_ctx&, Expr x) { return Halide::tanh(x); }
+    static Expr fwd(const op_ctx&, Expr x) { return math::tanh(x); }
     static Expr bwd(const op_ctx& c, Expr y, Expr dy) { return dy * (c.k(1) - y * y); }
 };
 template <int S>

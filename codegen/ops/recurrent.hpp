@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "codegen/context.hpp"
+#include "codegen/math.hpp"
 #include "codegen/ops/dense.hpp"
 #include "dsl/layers/recurrent.hpp"
 
@@ -48,12 +49,28 @@ inline void phase_slots(RDom& r, int K, int reduce_hi, std::initializer_list<std
     r.where(r.x >= Halide::select(k < K, 0, lo) && r.x < Halide::select(k < K, reduce_hi, hi));
 }
 
+// The recurrent product's terms one update iteration sums: the largest divisor of K (its
+// length) up to 16. The sum stays in registers, so the slot is loaded and stored once per
+// `chunk` FMAs rather than once per FMA.
+constexpr int product_chunk(int K) {
+    int c = 1;
+    for (int d = 2; d <= 16; ++d)
+        if (K % d == 0) c = d;
+    return c;
+}
+
+// sum over i < c of term(kc c + i): the chunk kc of a recurrent product.
+template <class Term>
+Expr chunk_sum(const Expr& kc, int c, Term term) {
+    Expr s = term(kc * c);
+    for (int i = 1; i < c; ++i) s = s + term(kc * c + i);
+    return s;
+}
+
 template <cell_kind Cell, int H, bool Sequences>
 struct op<recurrent_t<Cell, H, Sequences>> {
     using L = recurrent_t<Cell, H, Sequences>;
     static constexpr int G = L::gates * H;
-
-    static Expr sigmoid(const Expr& v) { return 1 / (1 + Halide::exp(-v)); }
 
     // The input projection W_x x_t (+ b, or + b_x for the gru) of every step: (G, T, N).
     static Func projection(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
@@ -71,51 +88,54 @@ struct op<recurrent_t<Cell, H, Sequences>> {
         const int T = c.in[1];
         const Func xw = projection(c, x, p);
         const Func& Wh = p[1];
+        // the recurrent product W_h h_{t-1}: H terms, CH per update iteration, KC iterations
+        constexpr int CH = product_chunk(H), KC = H / CH;
         Var j("j"), t("t"), n("n");
         Func S = c.func("S"), h = c.func("h");
         if constexpr (Cell == cell_kind::rnn) {
             // slots: [0, H) pre-activations Z_t, [H, 2H) h_t = tanh(Z_t)
             S(j, t, n) = Halide::select(j < H, xw(Halide::min(j, H - 1), t, n), c.k(0));
-            RDom r(0, 2 * H, 0, H + 1, 0, T, c.name + "_r_steps");
-            phase_slots(r, H, H, {{H, 2 * H}});
-            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
-            S(J, st, n) = Halide::select(Halide::likely(r.y < H),
-                                         S(J, st, n) + Wh(k, Halide::min(J, H - 1)) * S(H + k, prev, n),
-                                         Halide::tanh(S(Halide::clamp(J - H, 0, H - 1), st, n)));
-            c.mark(S, stage_kind::recurrence, r, 2 * H, H + 1);
+            RDom r(0, 2 * H, 0, KC + 1, 0, T, c.name + "_r_steps");
+            phase_slots(r, KC, H, {{H, 2 * H}});
+            const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            const Expr Jw = Halide::min(J, H - 1);
+            const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(H + k, prev, n); });
+            S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product,
+                                         math::tanh(S(Halide::clamp(J - H, 0, H - 1), st, n)));
+            c.mark(S, stage_kind::recurrence, r, 2 * H, KC + 1);
             h(j, t, n) = S(H + j, t, n);
         } else if constexpr (Cell == cell_kind::lstm) {
             // slots: [0, 4H) the gates' pre-activations [i f g o], [4H, 5H) c_t, [5H, 6H) h_t
             S(j, t, n) = Halide::select(j < 4 * H, xw(Halide::min(j, 4 * H - 1), t, n), c.k(0));
-            RDom r(0, 6 * H, 0, H + 2, 0, T, c.name + "_r_steps");
-            phase_slots(r, H, 4 * H, {{4 * H, 5 * H}, {5 * H, 6 * H}});
-            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            RDom r(0, 6 * H, 0, KC + 2, 0, T, c.name + "_r_steps");
+            phase_slots(r, KC, 4 * H, {{4 * H, 5 * H}, {5 * H, 6 * H}});
+            const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            const Expr Jw = Halide::min(J, 4 * H - 1);
             const Expr mc = Halide::clamp(J - 4 * H, 0, H - 1), mh = Halide::clamp(J - 5 * H, 0, H - 1);
             const Expr c_prev = Halide::select(st > 0, S(4 * H + mc, prev, n), c.k(0));
             const Expr c_new =
-                sigmoid(S(H + mc, st, n)) * c_prev + sigmoid(S(mc, st, n)) * Halide::tanh(S(2 * H + mc, st, n));
-            const Expr h_new = sigmoid(S(3 * H + mh, st, n)) * Halide::tanh(S(4 * H + mh, st, n));
-            S(J, st, n) = Halide::select(Halide::likely(r.y < H),
-                                         S(J, st, n) + Wh(k, Halide::min(J, 4 * H - 1)) * S(5 * H + k, prev, n),
-                                         r.y == H, c_new, h_new);
-            c.mark(S, stage_kind::recurrence, r, 6 * H, H + 2);
+                math::sigmoid(S(H + mc, st, n)) * c_prev + math::sigmoid(S(mc, st, n)) * math::tanh(S(2 * H + mc, st, n));
+            const Expr h_new = math::sigmoid(S(3 * H + mh, st, n)) * math::tanh(S(4 * H + mh, st, n));
+            const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(5 * H + k, prev, n); });
+            S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product, r.y == KC, c_new, h_new);
+            c.mark(S, stage_kind::recurrence, r, 6 * H, KC + 2);
             h(j, t, n) = S(5 * H + j, t, n);
         } else {
             // slots: [0, 3H) W_h h_{t-1} + b_h [r z n], [3H, 4H) h_t
             const Func& bh = p[3];
             S(j, t, n) = Halide::select(j < 3 * H, bh(Halide::min(j, 3 * H - 1)), c.k(0));
-            RDom r(0, 4 * H, 0, H + 1, 0, T, c.name + "_r_steps");
-            phase_slots(r, H, 3 * H, {{3 * H, 4 * H}});
-            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            RDom r(0, 4 * H, 0, KC + 1, 0, T, c.name + "_r_steps");
+            phase_slots(r, KC, 3 * H, {{3 * H, 4 * H}});
+            const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = r.z, prev = Halide::max(st - 1, 0);
+            const Expr Jw = Halide::min(J, 3 * H - 1);
             const Expr m = Halide::clamp(J - 3 * H, 0, H - 1);
-            const Expr rg = sigmoid(xw(m, st, n) + S(m, st, n));
-            const Expr zg = sigmoid(xw(H + m, st, n) + S(H + m, st, n));
-            const Expr ng = Halide::tanh(xw(2 * H + m, st, n) + rg * S(2 * H + m, st, n));
+            const Expr rg = math::sigmoid(xw(m, st, n) + S(m, st, n));
+            const Expr zg = math::sigmoid(xw(H + m, st, n) + S(H + m, st, n));
+            const Expr ng = math::tanh(xw(2 * H + m, st, n) + rg * S(2 * H + m, st, n));
             const Expr h_prev = Halide::select(st > 0, S(3 * H + m, prev, n), c.k(0));
-            S(J, st, n) = Halide::select(Halide::likely(r.y < H),
-                                         S(J, st, n) + Wh(k, Halide::min(J, 3 * H - 1)) * S(3 * H + k, prev, n),
-                                         (1 - zg) * ng + zg * h_prev);
-            c.mark(S, stage_kind::recurrence, r, 4 * H, H + 1);
+            const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(3 * H + k, prev, n); });
+            S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product, (1 - zg) * ng + zg * h_prev);
+            c.mark(S, stage_kind::recurrence, r, 4 * H, KC + 1);
             c.save("xw", xw);
             h(j, t, n) = S(3 * H + j, t, n);
         }
@@ -163,14 +183,14 @@ struct op<recurrent_t<Cell, H, Sequences>> {
         if constexpr (Cell == cell_kind::rnn) {
             // slots: [0, H) Q_t = dH_t + W_h^T dZ_{t+1}, [H, 2H) dZ_t = Q_t (1 - h_t^2)
             E(j, t, n) = Halide::select(j < H, dH(Halide::min(j, H - 1), t, n), c.k(0));
-            RDom r(0, 2 * H, 0, H + 1, 0, T, c.name + "_r_bptt");
-            phase_slots(r, H, H, {{H, 2 * H}});
-            const Expr J = r.x, k = Halide::min(r.y, H - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
-            const Expr m = Halide::clamp(J - H, 0, H - 1), hm = S(H + m, st, n);
-            E(J, st, n) = Halide::select(Halide::likely(r.y < H),
-                                         E(J, st, n) + Wh(Halide::min(J, H - 1), k) * E(H + k, next, n),
-                                         E(m, st, n) * (1 - hm * hm));
-            c.mark(E, stage_kind::recurrence, r, 2 * H, H + 1);
+            constexpr int CH = product_chunk(H), KC = H / CH;
+            RDom r(0, 2 * H, 0, KC + 1, 0, T, c.name + "_r_bptt");
+            phase_slots(r, KC, H, {{H, 2 * H}});
+            const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
+            const Expr m = Halide::clamp(J - H, 0, H - 1), hm = S(H + m, st, n), Jw = Halide::min(J, H - 1);
+            const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(Jw, k) * E(H + k, next, n); });
+            E(J, st, n) = Halide::select(Halide::likely(r.y < KC), E(J, st, n) + product, E(m, st, n) * (1 - hm * hm));
+            c.mark(E, stage_kind::recurrence, r, 2 * H, KC + 1);
             Func dZ = c.func("d_Z");
             dZ(j, t, n) = E(H + j, t, n);
             c.mark(dZ, stage_kind::pointwise, RDom(), H);
@@ -179,15 +199,16 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             // slots: [0, H) W_h^T dz_{t+1} (dh from the future), [H, 2H) dc_t, [2H, 6H) dz_t
             auto gate = [&](int q, const Expr& m, const Expr& s) {
                 const Expr z = S(q * H + m, s, n);
-                return q == 2 ? Halide::tanh(z) : sigmoid(z);
+                return q == 2 ? math::tanh(z) : math::sigmoid(z);
             };
             E(j, t, n) = c.k(0);
-            RDom r(0, 6 * H, 0, 4 * H + 2, 0, T, c.name + "_r_bptt");
-            phase_slots(r, 4 * H, H, {{H, 2 * H}, {2 * H, 6 * H}});
-            const Expr J = r.x, k = Halide::min(r.y, 4 * H - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
+            constexpr int CH = product_chunk(4 * H), KC = 4 * H / CH;
+            RDom r(0, 6 * H, 0, KC + 2, 0, T, c.name + "_r_bptt");
+            phase_slots(r, KC, H, {{H, 2 * H}, {2 * H, 6 * H}});
+            const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = T - 1 - r.z, next = Halide::min(st + 1, T - 1);
             // dc_t, at slot H + m
             const Expr mc = Halide::clamp(J - H, 0, H - 1);
-            const Expr tc = Halide::tanh(S(4 * H + mc, st, n));
+            const Expr tc = math::tanh(S(4 * H + mc, st, n));
             const Expr dc_new = (dH(mc, st, n) + E(mc, st, n)) * gate(3, mc, st) * (1 - tc * tc) +
                                 Halide::select(st + 1 < T, E(H + mc, next, n) * gate(1, mc, next), c.k(0));
             // dz_t, at slot 2H + q H + m, from dc_t (finished at k = 4H)
@@ -197,11 +218,11 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr c_prev = Halide::select(st > 0, S(4 * H + mz, Halide::max(st - 1, 0), n), c.k(0));
             const Expr dz_new = Halide::select(q == 0, dc * g * i * (1 - i), q == 1, dc * c_prev * f * (1 - f),
                                                q == 2, dc * i * (1 - g * g),
-                                               dh * Halide::tanh(S(4 * H + mz, st, n)) * o * (1 - o));
-            E(J, st, n) = Halide::select(Halide::likely(r.y < 4 * H),
-                                         E(J, st, n) + Wh(Halide::min(J, H - 1), k) * E(2 * H + k, next, n),
-                                         r.y == 4 * H, dc_new, dz_new);
-            c.mark(E, stage_kind::recurrence, r, 6 * H, 4 * H + 2);
+                                               dh * math::tanh(S(4 * H + mz, st, n)) * o * (1 - o));
+            const Expr Jw = Halide::min(J, H - 1);
+            const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(Jw, k) * E(2 * H + k, next, n); });
+            E(J, st, n) = Halide::select(Halide::likely(r.y < KC), E(J, st, n) + product, r.y == KC, dc_new, dz_new);
+            c.mark(E, stage_kind::recurrence, r, 6 * H, KC + 2);
             Func dz = c.func("d_z");
             dz(j, t, n) = E(2 * H + j, t, n);
             c.mark(dz, stage_kind::pointwise, RDom(), G);
@@ -210,9 +231,9 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             // slots: [0, H) W_h^T dA_{t+1} + dh_{t+1} z_{t+1} (dh from the future), [H, 4H) dA_t
             const Func xw = c.restore("xw");
             auto fwd = [&](const Expr& m, const Expr& s) {
-                const Expr rg = sigmoid(xw(m, s, n) + S(m, s, n));
-                const Expr zg = sigmoid(xw(H + m, s, n) + S(H + m, s, n));
-                const Expr ng = Halide::tanh(xw(2 * H + m, s, n) + rg * S(2 * H + m, s, n));
+                const Expr rg = math::sigmoid(xw(m, s, n) + S(m, s, n));
+                const Expr zg = math::sigmoid(xw(H + m, s, n) + S(H + m, s, n));
+                const Expr ng = math::tanh(xw(2 * H + m, s, n) + rg * S(2 * H + m, s, n));
                 const Expr hp = Halide::select(s > 0, S(3 * H + m, Halide::max(s - 1, 0), n), c.k(0));
                 return std::array<Expr, 4>{rg, zg, ng, hp};
             };
@@ -227,17 +248,19 @@ struct op<recurrent_t<Cell, H, Sequences>> {
                                       as_input ? da_n : da_n * rg);
             };
             E(j, t, n) = c.k(0);
-            // k < 3H: the recurrent product; k = 3H: the direct term dh_{t+1} z_{t+1}
-            RDom r(0, 4 * H, 0, 3 * H + 2, 0, T, c.name + "_r_bptt");
-            phase_slots(r, 3 * H, H, {{0, H}, {H, 4 * H}});
-            const Expr J = r.x, kr = r.y, k = Halide::min(kr, 3 * H - 1), st = T - 1 - r.z,
+            // k < KC: the recurrent product (CH terms each); k = KC: the direct term dh_{t+1} z_{t+1}
+            constexpr int CH = product_chunk(3 * H), KC = 3 * H / CH;
+            RDom r(0, 4 * H, 0, KC + 2, 0, T, c.name + "_r_bptt");
+            phase_slots(r, KC, H, {{0, H}, {H, 4 * H}});
+            const Expr J = r.x, kr = r.y, kc = Halide::min(kr, KC - 1), st = T - 1 - r.z,
                        next = Halide::min(st + 1, T - 1);
             const Expr mj = Halide::min(J, H - 1);
             const Expr ja = Halide::clamp(J - H, 0, 3 * H - 1);
             const Expr direct = Halide::select(st + 1 < T, (dH(mj, next, n) + E(mj, next, n)) * fwd(mj, next)[1], c.k(0));
-            E(J, st, n) = Halide::select(Halide::likely(kr < 3 * H), E(J, st, n) + Wh(mj, k) * E(H + k, next, n),
-                                         kr == 3 * H, E(J, st, n) + direct, d_pre(ja / H, ja % H, st, false));
-            c.mark(E, stage_kind::recurrence, r, 4 * H, 3 * H + 2);
+            const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(mj, k) * E(H + k, next, n); });
+            E(J, st, n) = Halide::select(Halide::likely(kr < KC), E(J, st, n) + product,
+                                         kr == KC, E(J, st, n) + direct, d_pre(ja / H, ja % H, st, false));
+            c.mark(E, stage_kind::recurrence, r, 4 * H, KC + 2);
             Func dz = c.func("d_z"), dA = c.func("d_A");
             dz(j, t, n) = d_pre(j / H, j % H, t, true);
             dA(j, t, n) = E(H + j, t, n);
@@ -258,8 +281,6 @@ template <cell_kind Cell, int H>
 struct op<recurrent_cell_t<Cell, H>> {
     using L = recurrent_cell_t<Cell, H>;
     static constexpr int G = L::sequence_layer::gates * H;
-    static Expr sigmoid(const Expr& v) { return 1 / (1 + Halide::exp(-v)); }
-
     // The step's two matmuls, W_x x_t (+ b or b_x) and W_h h (+ b_h for the gru): dense's
     // lowering on views of the input's x part and state part, with their own contexts.
     struct products {
@@ -298,15 +319,15 @@ struct op<recurrent_cell_t<Cell, H>> {
         Func y = c.func("fwd");
         auto h_prev = [&](const Expr& m) { return x(F + m, n); };
         if constexpr (Cell == cell_kind::rnn) {
-            y(j, n) = Halide::tanh(ax(j, n) + ah(j, n));
+            y(j, n) = math::tanh(ax(j, n) + ah(j, n));
         } else if constexpr (Cell == cell_kind::lstm) {
             const Expr m = j % H;
             auto z = [&](int q) { return ax(q * H + m, n) + ah(q * H + m, n); };
-            const Expr c_new = sigmoid(z(1)) * x(F + H + m, n) + sigmoid(z(0)) * Halide::tanh(z(2));
-            y(j, n) = Halide::select(j < H, sigmoid(z(3)) * Halide::tanh(c_new), c_new);
+            const Expr c_new = math::sigmoid(z(1)) * x(F + H + m, n) + math::sigmoid(z(0)) * math::tanh(z(2));
+            y(j, n) = Halide::select(j < H, math::sigmoid(z(3)) * math::tanh(c_new), c_new);
         } else {
-            const Expr rg = sigmoid(ax(j, n) + ah(j, n)), zg = sigmoid(ax(H + j, n) + ah(H + j, n));
-            const Expr ng = Halide::tanh(ax(2 * H + j, n) + rg * ah(2 * H + j, n));
+            const Expr rg = math::sigmoid(ax(j, n) + ah(j, n)), zg = math::sigmoid(ax(H + j, n) + ah(H + j, n));
+            const Expr ng = math::tanh(ax(2 * H + j, n) + rg * ah(2 * H + j, n));
             y(j, n) = (1 - zg) * ng + zg * h_prev(j);
         }
         c.mark(y, stage_kind::pointwise, RDom(), L::state);
@@ -327,27 +348,27 @@ struct op<recurrent_cell_t<Cell, H>> {
         } else if constexpr (Cell == cell_kind::lstm) {
             const Expr m = j % H, q = j / H;
             auto z = [&](int g) { return ax(g * H + m, n) + ah(g * H + m, n); };
-            const Expr i = sigmoid(z(0)), fg = sigmoid(z(1)), g = Halide::tanh(z(2)), o = sigmoid(z(3));
-            const Expr c_prev = x(F + H + m, n), tc = Halide::tanh(y(H + m, n));
+            const Expr i = math::sigmoid(z(0)), fg = math::sigmoid(z(1)), g = math::tanh(z(2)), o = math::sigmoid(z(3));
+            const Expr c_prev = x(F + H + m, n), tc = math::tanh(y(H + m, n));
             const Expr dc = dy(H + m, n) + dy(m, n) * o * (1 - tc * tc);
             dz(j, n) = Halide::select(q == 0, dc * g * i * (1 - i), q == 1, dc * c_prev * fg * (1 - fg),
                                       q == 2, dc * i * (1 - g * g), dy(m, n) * tc * o * (1 - o));
             dA(j, n) = dz(j, n);
             const Expr mf = Halide::clamp(f - F - H, 0, H - 1);
-            d_cell = (dy(H + mf, n) + dy(mf, n) * sigmoid(ax(3 * H + mf, n) + ah(3 * H + mf, n)) *
-                                          (1 - Halide::tanh(y(H + mf, n)) * Halide::tanh(y(H + mf, n)))) *
-                     sigmoid(ax(H + mf, n) + ah(H + mf, n));
+            d_cell = (dy(H + mf, n) + dy(mf, n) * math::sigmoid(ax(3 * H + mf, n) + ah(3 * H + mf, n)) *
+                                          (1 - math::tanh(y(H + mf, n)) * math::tanh(y(H + mf, n)))) *
+                     math::sigmoid(ax(H + mf, n) + ah(H + mf, n));
         } else {
             const Expr m = j % H, q = j / H;
-            const Expr rg = sigmoid(ax(m, n) + ah(m, n)), zg = sigmoid(ax(H + m, n) + ah(H + m, n));
-            const Expr ng = Halide::tanh(ax(2 * H + m, n) + rg * ah(2 * H + m, n));
+            const Expr rg = math::sigmoid(ax(m, n) + ah(m, n)), zg = math::sigmoid(ax(H + m, n) + ah(H + m, n));
+            const Expr ng = math::tanh(ax(2 * H + m, n) + rg * ah(2 * H + m, n));
             const Expr da_n = dy(m, n) * (1 - zg) * (1 - ng * ng);
             const Expr da_r = da_n * ah(2 * H + m, n) * rg * (1 - rg);
             const Expr da_z = dy(m, n) * (x(F + m, n) - ng) * zg * (1 - zg);
             dz(j, n) = Halide::select(q == 0, da_r, q == 1, da_z, da_n);
             dA(j, n) = Halide::select(q == 0, da_r, q == 1, da_z, da_n * rg);
             const Expr mf = Halide::clamp(f - F, 0, H - 1);
-            d_direct = dy(mf, n) * sigmoid(ax(H + mf, n) + ah(H + mf, n));
+            d_direct = dy(mf, n) * math::sigmoid(ax(H + mf, n) + ah(H + mf, n));
         }
         c.mark(dz, stage_kind::pointwise, RDom(), G);
         c.mark(dA, stage_kind::pointwise, RDom(), G);
