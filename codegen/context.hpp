@@ -100,6 +100,7 @@ struct op_ctx {
     const training_inputs* train = nullptr;  // null in an inference build
     int node = 0;                            // topological index, e.g. to tell masks apart
     std::map<std::string, Func>* saved = nullptr;  // forward values the backward reuses
+    Func state;  // a recurrent layer's initial state (S, n) from with_state; undefined: zeros
 
     bool training() const { return train != nullptr; }
     void save(const std::string& role, const Func& f) const { (*saved)[name + "_" + role] = f; }
@@ -148,6 +149,7 @@ inline op_ctx steps_ctx(const op_ctx& c, const std::string& suffix, int in_featu
 struct grads {
     Func d_in;                   // undefined when the input needs no gradient
     std::vector<Func> d_params;  // in the layer's parameter order
+    Func d_state;                // d cost / d op_ctx::state, when that was given
 };
 
 template <class Layer>

@@ -19,8 +19,11 @@
               An activation that is its input's only reader is marked as that stage's
               `consumer`, for the schedule to fuse (mark_fusions).
               Each node is computed once however many consumers it has; gradients from
-              several consumers are summed. No gradient flows into a network input, nor
-              into a branch with no parameter upstream of it.
+              several consumers are summed. No gradient flows into a branch with no
+              parameter upstream of it, nor into a network input unless input_gradients
+              asks for d_inputs.
+              with_state(x, s) >> rnn/lstm/gru: the layer gets s as op_ctx::state, and its
+              d_in and d_state go straight to x and s (the with_state node has none).
     All Funcs are recorded in `stages` with their role, for codegen/schedule/.           */
 #include "codegen/context.hpp"
 #include "codegen/ops/all.hpp"
@@ -34,6 +37,8 @@ struct lowered {
     Func cost;                    // defined when gradients were asked for
     std::vector<Func> d_params;   // defined when gradients were asked for (in-range ones)
     Func d_input;                 // a segment after the first: d cost / d its input
+    std::vector<Func> d_inputs;   // with input_gradients: d cost / d each network input, over its
+                                  // natural dims ((f, t, n) for a sequence)
     stage_list stages;
 };
 
@@ -142,7 +147,7 @@ bool trainable_before(int node) {
 template <class Net>
 lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vector<Func>& params,
               Expr batch, const Func& labels = Func(), const training_inputs* train = nullptr,
-              const segment_io* segment = nullptr) {
+              const segment_io* segment = nullptr, bool input_gradients = false) {
     constexpr std::size_t count = Net::node_count;
     const std::size_t begin = segment ? static_cast<std::size_t>(segment->begin) : 0;
     const std::size_t end = segment ? static_cast<std::size_t>(segment->end) : count;
@@ -179,8 +184,19 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
     out.d_params.resize(Net::params.size());
 
     auto ctx_for = [&](std::size_t i, const shape& in) {
-        return op_ctx{std::string(Net::node_table[i].name.view()), type, in, Net::node_table[i].out,
-                      batch, &out.stages, train, static_cast<int>(i), &saved};
+        op_ctx c{std::string(Net::node_table[i].name.view()), type, in, Net::node_table[i].out,
+                 batch, &out.stages, train, static_cast<int>(i), &saved};
+        const int from = Net::node_table[i].from[0];
+        if (Net::node_table[i].what == node_info::role::layer && from >= 0 &&
+            same_cstr(Net::node_table[static_cast<std::size_t>(from)].kind, "with_state")) {
+            const std::size_t s = static_cast<std::size_t>(Net::node_table[static_cast<std::size_t>(from)].from[1]);
+            if (!value[s].defined())
+                throw std::invalid_argument("lower(): " + c.name + " reads an initial state from " +
+                                            std::string(Net::node_table[s].name.view()) +
+                                            ", which is in another segment; keep with_state and its layer together");
+            c.state = value[s];
+        }
+        return c;
     };
     // The batch_norm node that only this node feeds, if any: it can fold into the layer.
     auto sole_batch_norm_after = [&](std::size_t i) -> int {
@@ -233,6 +249,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             return;
         }
         if constexpr (node_traits<N>::what == node_info::role::input) {
+            has_upstream_params[i] = input_gradients;
             Var f("f"), n("n");
             Func flat(std::string(info.name.view()) + "_clamped");
             flat(f, n) = inputs[static_cast<std::size_t>(N::index)](f, Halide::clamp(n, 0, batch - 1));
@@ -316,7 +333,12 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             } else {
                 if (!grad[i].defined()) return;
                 grads g = op<L>::backward(c, value[from], value[i], grad[i], used_params[i]);
-                accumulate(info.from[0], g.d_in);
+                if constexpr (is_state_node<typename N::from>::value) {
+                    accumulate(Net::node_table[from].from[0], g.d_in);
+                    accumulate(Net::node_table[from].from[1], g.d_state);
+                } else {
+                    accumulate(info.from[0], g.d_in);
+                }
                 const std::size_t p0 = first_param(i);
                 for (std::size_t k = 0; k < g.d_params.size(); ++k) out.d_params[p0 + k] = g.d_params[k];
             }
@@ -331,6 +353,13 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
     });
     add_l2<Net>(out, params, type, batch, train->l2, static_cast<int>(begin), static_cast<int>(end));
     if (begin > 0) out.d_input = grad[begin - 1];
+    if (input_gradients)
+        for (std::size_t k = 0; k < count; ++k)
+            if (Net::node_table[k].what == node_info::role::input) {
+                const std::size_t idx = static_cast<std::size_t>(Net::node_table[k].input_index);
+                if (out.d_inputs.size() <= idx) out.d_inputs.resize(idx + 1);
+                out.d_inputs[idx] = grad[k];
+            }
     return out;
 }
 

@@ -4,7 +4,9 @@
       input_node<K, S>          the K-th network input, per-sample shape S
       layer_node<L, X, Branch>  layer L applied to node X (Branch tells apart two parallel
                                 applications of identical layers to the same X)
-      merge_node<Op, A, B>      add / mul / concat of two nodes
+      merge_node<Op, A, B>      add / mul / concat of two nodes, or with_state: a sequence
+                                A and the initial state B of the one rnn/lstm/gru that
+                                reads it (its value is A's)
     A node type is its identity: a node used twice (a residual's input) is the same type,
     and the lowering computes it once.
     Blocks are unbound sub-networks: a layer, `a >> b` of blocks (a chain), identity,
@@ -35,13 +37,19 @@ struct layer_node {
     static constexpr shape out = L::infer(X::out).out;
 };
 
-enum class merge_op { add, mul, concat };
+enum class merge_op { add, mul, concat, state };
 
 constexpr const char* merge_name(merge_op op) {
-    return op == merge_op::add ? "add" : op == merge_op::mul ? "mul" : "concat";
+    return op == merge_op::add ? "add" : op == merge_op::mul ? "mul" : op == merge_op::concat ? "concat" : "with_state";
 }
 
 constexpr shape_rule merge_rule(merge_op op, shape a, shape b) {
+    if (op == merge_op::state) {
+        if (a.kind == shape_kind::sequence && b.kind == shape_kind::features) return accept(a);
+        return reject(cat("with_state(x, s): x must be a sequence (F, T) and s the initial state as features "
+                          "(H; [h; c] for an lstm), got ",
+                          describe(a), " and ", describe(b)));
+    }
     if (op != merge_op::concat) {
         if (a == b) return accept(a);
         return reject(cat(merge_name(op), ": both branches must have the same shape, got ",
@@ -65,6 +73,9 @@ struct merge_node {
     using rhs = B;
     static constexpr shape out = merge_rule(Op, A::out, B::out).out;
 };
+
+template <class T> struct is_state_node : std::false_type {};
+template <class A, class B> struct is_state_node<merge_node<merge_op::state, A, B>> : std::true_type {};
 
 template <class T> struct is_node : std::false_type {};
 template <int K, shape S> struct is_node<input_node<K, S>> : std::true_type {};
@@ -102,7 +113,12 @@ constexpr auto apply_block(X x, branches_t<Op, A, B>);
 template <merge_op Op, class A, class B>
 constexpr auto merge_nodes(A a, B) {
     constexpr shape_rule r = merge_rule(Op, A::out, B::out);
-    if constexpr (!r.ok) {
+    if constexpr (is_state_node<A>::value || is_state_node<B>::value) {
+        static_assert(shape_error<cat(merge_name(Op), ": one side is a with_state(x, s) node, which only an "
+                                      "rnn, lstm or gru layer may read; apply the recurrent layer first")>,
+                      "kiln: shape error (the note names the layer)");
+        return a;
+    } else if constexpr (!r.ok) {
         static_assert(shape_error<r.message>, "kiln: shape error (the note names the layer)");
         return a;
     } else {
@@ -110,9 +126,30 @@ constexpr auto merge_nodes(A a, B) {
     }
 }
 
+// A layer that takes an initial state (rnn, lstm, gru) names its size: initial_state_size.
+template <class L>
+constexpr shape_rule state_rule(shape state) {
+    if constexpr (requires { L::initial_state_size; }) {
+        if (state[0] == L::initial_state_size) return accept(state);
+        return reject(cat(L::name(), ": with_state(x, s) gives an initial state of ", state[0],
+                          " features, the layer needs ", L::initial_state_size,
+                          L::initial_state_size == 2 * L::hidden ? " ([h; c])" : ""));
+    } else {
+        return reject(cat(L::name(), ": takes no initial state; with_state(x, s) feeds an rnn, lstm or gru"));
+    }
+}
+
 template <int Path, class X, layer L>
 constexpr auto apply_block(X x, L) {
-    constexpr shape_rule r = L::infer(X::out);
+    constexpr shape_rule r = [] {
+        if constexpr (is_state_node<X>::value) {
+            constexpr shape_rule s = state_rule<L>(X::rhs::out);
+            if constexpr (!s.ok) return s;
+            else return L::infer(X::out);
+        } else {
+            return L::infer(X::out);
+        }
+    }();
     if constexpr (!r.ok) {
         static_assert(shape_error<r.message>, "kiln: shape error (the note names the layer)");
         return x;
@@ -179,5 +216,15 @@ KILN_MERGE_FUNCTION(concat, merge_op::concat)
 KILN_MERGE_FUNCTION(add, merge_op::add)
 KILN_MERGE_FUNCTION(mul, merge_op::mul)
 #undef KILN_MERGE_FUNCTION
+
+/*  with_state(x, s) >> lstm<H>: the recurrent layer starts from s instead of zeros (Keras'
+    initial_state, PyTorch's h_0 / (h_0, c_0)). x: a sequence (F, T); s: features, H for an
+    rnn or gru, [h_0; c_0] (2H) for an lstm, from a network input (C5W1A1's a0) or from
+    another layer (an encoder's last state), which then gets d cost / d s. Only a recurrent
+    layer may read the node.                                                            */
+template <node X, node S>
+constexpr auto with_state(X x, S s) {
+    return merge_nodes<merge_op::state>(x, s);
+}
 
 }  // namespace kiln

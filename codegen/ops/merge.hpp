@@ -3,6 +3,10 @@
 //   add      y = a + b        da = dy          db = dy
 //   mul      y = a * b        da = dy * b      db = dy * a
 //   concat   y = [a; b]       da = dy[:Fa]     db = dy[Fa:]
+//   with_state   y = a (b is the state of the recurrent layer that reads y: lower.hpp hands
+//            it to that layer, whose backward gives da and db)
+#include <stdexcept>
+
 #include "codegen/context.hpp"
 #include "dsl/graph.hpp"
 
@@ -10,6 +14,7 @@ namespace kiln::codegen {
 
 struct merge_lowering {
     static Func forward(const op_ctx& c, merge_op op, const Func& a, const Func& b, const shape& sa) {
+        if (op == merge_op::state) return a;
         std::vector<Var> v = activation_vars(c.out);
         std::vector<Expr> at = as_exprs(v);
         Func y = c.func("fwd");
@@ -28,6 +33,8 @@ struct merge_lowering {
     // {da, db}
     static std::pair<Func, Func> backward(const op_ctx& c, merge_op op, const Func& a, const Func& b,
                                           const Func& dy, const shape& sa, const shape& sb) {
+        if (op == merge_op::state)  // lower.hpp routes the reading layer's gradients past this node
+            throw std::logic_error("merge_lowering::backward: a with_state node has no backward of its own");
         Func da = c.func("d_lhs"), db = c.func("d_rhs");
         std::vector<Var> va = activation_vars(sa), vb = activation_vars(sb);
         if (op == merge_op::concat) {

@@ -12,17 +12,21 @@
     `likely(k < K)` lets Halide peel the phases off the reduction's loop. The schedule
     makes the samples n the vector lanes (codegen/schedule/policy.hpp); consecutive
     iterations write different slots, so nothing waits on the previous FMA. A slot only
-    ever reads slots an earlier phase or step finished (at the first step, the previous
-    state's slots still hold the zeros of the initial definition).
+    ever reads slots an earlier phase or step finished (at the first step, the state's slots
+    still hold what the initial definition put there: the initial state of with_state, or
+    zeros).
       rnn   S: [0, H) Z_t = W_x x_t + b + W_h h_{t-1},  [H, 2H) h_t = tanh(Z_t)
-      lstm  S: [0, 4H) [i f g o] pre-activations,  [4H, 5H) c_t,  [5H, 6H) h_t
+      lstm  S: [0, 4H) [i f g o] pre-activations (activated in place after the product),
+            [4H, 5H) c_t,  [5H, 6H) h_t
       gru   S: [0, 3H) W_h h_{t-1} + b_h [r z n],  [3H, 4H) h_t
     Backward (through time) is the same shape of Func over the steps in reverse, E(j, t, n):
       rnn   [0, H) Q_t = dH_t + W_h^T dZ_{t+1},  [H, 2H) dZ_t = Q_t (1 - h_t^2)
       lstm  [0, H) W_h^T dz_{t+1},  [H, 2H) dc_t,  [2H, 6H) dz_t (the gates' pre-activations)
       gru   [0, H) W_h^T dA_{t+1} + dh_{t+1} z_{t+1},  [H, 4H) dA_t (what multiplies W_h h)
     and the weight gradients are dense's on (T N)-batches: dW_x from x and the gates'
-    gradients, dW_h from the previous states h_{t-1} (zero at t = 0) and the same.     */
+    gradients, dW_h from the previous states h_{t-1} (h_{-1} the initial state) and the
+    same. With an initial state s, d s is step -1's dh (and the lstm's dc): W_h^T times
+    the first step's gates' gradients (+ dh_0 z_0 for the gru; dc_{-1} = dc_0 f_0).   */
 #include <initializer_list>
 #include <iterator>
 #include <utility>
@@ -92,9 +96,13 @@ struct op<recurrent_t<Cell, H, Sequences>> {
         constexpr int CH = product_chunk(H), KC = H / CH;
         Var j("j"), t("t"), n("n");
         Func S = c.func("S"), h = c.func("h");
+        // entry m of the initial state (op_ctx::state, (S, n)), or zero
+        auto initial = [&](const Expr& m) {
+            return c.state.defined() ? Expr(c.state(Halide::clamp(m, 0, L::initial_state_size - 1), n)) : c.k(0);
+        };
         if constexpr (Cell == cell_kind::rnn) {
             // slots: [0, H) pre-activations Z_t, [H, 2H) h_t = tanh(Z_t)
-            S(j, t, n) = Halide::select(j < H, xw(Halide::min(j, H - 1), t, n), c.k(0));
+            S(j, t, n) = Halide::select(j < H, xw(Halide::min(j, H - 1), t, n), t == 0, initial(j - H), c.k(0));
             RDom r(0, 2 * H, 0, KC + 1, 0, T, c.name + "_r_steps");
             phase_slots(r, KC, H, {{H, 2 * H}});
             const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = r.z, prev = Halide::max(st - 1, 0);
@@ -105,25 +113,32 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             c.mark(S, stage_kind::recurrence, r, 2 * H, KC + 1);
             h(j, t, n) = S(H + j, t, n);
         } else if constexpr (Cell == cell_kind::lstm) {
-            // slots: [0, 4H) the gates' pre-activations [i f g o], [4H, 5H) c_t, [5H, 6H) h_t
-            S(j, t, n) = Halide::select(j < 4 * H, xw(Halide::min(j, 4 * H - 1), t, n), c.k(0));
-            RDom r(0, 6 * H, 0, KC + 2, 0, T, c.name + "_r_steps");
-            phase_slots(r, KC, 4 * H, {{4 * H, 5 * H}, {5 * H, 6 * H}});
+            // slots: [0, 4H) the gates [i f g o] (pre-activations, activated in place once the
+            // product is done), [4H, 5H) c_t, [5H, 6H) h_t
+            // the initial state [h; c]: c into [4H, 5H), h into [5H, 6H)
+            S(j, t, n) = Halide::select(j < 4 * H, xw(Halide::min(j, 4 * H - 1), t, n), t == 0,
+                                        initial(Halide::select(j < 5 * H, j - 3 * H, j - 5 * H)), c.k(0));
+            RDom r(0, 6 * H, 0, KC + 3, 0, T, c.name + "_r_steps");
+            phase_slots(r, KC, 4 * H, {{0, 4 * H}, {4 * H, 5 * H}, {5 * H, 6 * H}});
             const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = r.z, prev = Halide::max(st - 1, 0);
             const Expr Jw = Halide::min(J, 4 * H - 1);
             const Expr mc = Halide::clamp(J - 4 * H, 0, H - 1), mh = Halide::clamp(J - 5 * H, 0, H - 1);
-            const Expr c_prev = Halide::select(st > 0, S(4 * H + mc, prev, n), c.k(0));
-            const Expr c_new =
-                math::sigmoid(S(H + mc, st, n)) * c_prev + math::sigmoid(S(mc, st, n)) * math::tanh(S(2 * H + mc, st, n));
-            const Expr h_new = math::sigmoid(S(3 * H + mh, st, n)) * math::tanh(S(4 * H + mh, st, n));
+            // sigmoid for i, f, o; tanh g = 2 sigmoid(2 g) - 1 for g: one exp per slot
+            const Expr is_g = J >= 2 * H && J < 3 * H, z = S(J, st, n);
+            const Expr sg = math::sigmoid(Halide::select(is_g, 2 * z, z));
+            const Expr activated = Halide::select(is_g, 2 * sg - 1, sg);
+            const Expr c_prev = S(4 * H + mc, prev, n);  // at st = 0: the slot's initial value
+            const Expr c_new = S(H + mc, st, n) * c_prev + S(mc, st, n) * S(2 * H + mc, st, n);
+            const Expr h_new = S(3 * H + mh, st, n) * math::tanh(S(4 * H + mh, st, n));
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(5 * H + k, prev, n); });
-            S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product, r.y == KC, c_new, h_new);
-            c.mark(S, stage_kind::recurrence, r, 6 * H, KC + 2);
+            S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product, r.y == KC, activated,
+                                         r.y == KC + 1, c_new, h_new);
+            c.mark(S, stage_kind::recurrence, r, 6 * H, KC + 3);
             h(j, t, n) = S(5 * H + j, t, n);
         } else {
             // slots: [0, 3H) W_h h_{t-1} + b_h [r z n], [3H, 4H) h_t
             const Func& bh = p[3];
-            S(j, t, n) = Halide::select(j < 3 * H, bh(Halide::min(j, 3 * H - 1)), c.k(0));
+            S(j, t, n) = Halide::select(j < 3 * H, bh(Halide::min(j, 3 * H - 1)), t == 0, initial(j - 3 * H), c.k(0));
             RDom r(0, 4 * H, 0, KC + 1, 0, T, c.name + "_r_steps");
             phase_slots(r, KC, 3 * H, {{3 * H, 4 * H}});
             const Expr J = r.x, kc = Halide::min(r.y, KC - 1), st = r.z, prev = Halide::max(st - 1, 0);
@@ -132,7 +147,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr rg = math::sigmoid(xw(m, st, n) + S(m, st, n));
             const Expr zg = math::sigmoid(xw(H + m, st, n) + S(H + m, st, n));
             const Expr ng = math::tanh(xw(2 * H + m, st, n) + rg * S(2 * H + m, st, n));
-            const Expr h_prev = Halide::select(st > 0, S(3 * H + m, prev, n), c.k(0));
+            const Expr h_prev = S(3 * H + m, prev, n);  // at st = 0: the slot's initial value
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(3 * H + k, prev, n); });
             S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product, (1 - zg) * ng + zg * h_prev);
             c.mark(S, stage_kind::recurrence, r, 4 * H, KC + 1);
@@ -167,17 +182,45 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             return {dx, {gx.d_params[0], gh.d_params[0], gx.d_params[1]}};
     }
 
+    // W_h^T g_0 (H, N): what the initial state's h gets from the first step's gradients g
+    // (G, T, N) of what multiplies W_h h_{-1}.
+    static Func state_product(const op_ctx& c, const Func& Wh, const Func& g) {
+        Var f("f"), o("o"), n("n");
+        Func g0 = c.func("d_gates_first");
+        g0(o, n) = g(o, 0, n);
+        c.mark(g0, stage_kind::pointwise, RDom(), G);
+        RDom ro(0, G, c.name + "_r_state");
+        Func d = c.func("d_state_h");
+        d(f, n) = c.k(0);
+        d(f, n) += Wh(f, ro) * g0(ro, n);
+        c.mark(d, stage_kind::matmul_dx, ro, H, G);
+        c.stages->back().kernel = Wh;
+        c.stages->back().input = g0;
+        return d;
+    }
+
     static grads backward(const op_ctx& c, const Func& x, const Func&, const Func& dy, const std::vector<Func>& p) {
         const int T = c.in[1];
         const Func& Wh = p[1];
         const Func S = c.restore("S"), h = c.restore("h");
         Var j("j"), t("t"), n("n");
+        // entry m of the initial state (op_ctx::state: [h] or [h; c]), or zero
+        auto initial = [&](const Expr& m) {
+            return c.state.defined() ? Expr(c.state(Halide::clamp(m, 0, L::initial_state_size - 1), n)) : c.k(0);
+        };
+        auto with_state_grad = [&](grads g, const Func& d_state) {
+            if (c.state.defined()) {
+                c.mark(d_state, stage_kind::pointwise, RDom(), L::initial_state_size);
+                g.d_state = d_state;
+            }
+            return g;
+        };
         // dH: the gradient reaching each step's output
         Func dH = c.func("d_h_out");
         if constexpr (Sequences) dH(j, t, n) = dy(j, t, n);
         else dH(j, t, n) = Halide::select(t == T - 1, dy(j, n), c.k(0));
         Func h_prev = c.func("h_prev");
-        h_prev(j, t, n) = Halide::select(t > 0, h(j, Halide::max(t - 1, 0), n), c.k(0));
+        h_prev(j, t, n) = Halide::select(t > 0, h(j, Halide::max(t - 1, 0), n), initial(j));
         c.mark(h_prev, stage_kind::pointwise, RDom(), H);
         Func E = c.func("E");
         if constexpr (Cell == cell_kind::rnn) {
@@ -194,13 +237,12 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             Func dZ = c.func("d_Z");
             dZ(j, t, n) = E(H + j, t, n);
             c.mark(dZ, stage_kind::pointwise, RDom(), H);
-            return weight_grads(c, x, dZ, dZ, h_prev, p);
+            Func d_state = c.func("d_state");
+            if (c.state.defined()) d_state(j, n) = state_product(c, Wh, dZ)(j, n);
+            return with_state_grad(weight_grads(c, x, dZ, dZ, h_prev, p), d_state);
         } else if constexpr (Cell == cell_kind::lstm) {
             // slots: [0, H) W_h^T dz_{t+1} (dh from the future), [H, 2H) dc_t, [2H, 6H) dz_t
-            auto gate = [&](int q, const Expr& m, const Expr& s) {
-                const Expr z = S(q * H + m, s, n);
-                return q == 2 ? math::tanh(z) : math::sigmoid(z);
-            };
+            auto gate = [&](int q, const Expr& m, const Expr& s) { return S(q * H + m, s, n); };  // activated
             E(j, t, n) = c.k(0);
             constexpr int CH = product_chunk(4 * H), KC = 4 * H / CH;
             RDom r(0, 6 * H, 0, KC + 2, 0, T, c.name + "_r_bptt");
@@ -215,7 +257,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr jz = Halide::clamp(J - 2 * H, 0, 4 * H - 1), q = jz / H, mz = jz % H;
             const Expr dc = E(H + mz, st, n), dh = dH(mz, st, n) + E(mz, st, n);
             const Expr i = gate(0, mz, st), f = gate(1, mz, st), g = gate(2, mz, st), o = gate(3, mz, st);
-            const Expr c_prev = Halide::select(st > 0, S(4 * H + mz, Halide::max(st - 1, 0), n), c.k(0));
+            const Expr c_prev = Halide::select(st > 0, S(4 * H + mz, Halide::max(st - 1, 0), n), initial(H + mz));
             const Expr dz_new = Halide::select(q == 0, dc * g * i * (1 - i), q == 1, dc * c_prev * f * (1 - f),
                                                q == 2, dc * i * (1 - g * g),
                                                dh * math::tanh(S(4 * H + mz, st, n)) * o * (1 - o));
@@ -226,7 +268,14 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             Func dz = c.func("d_z");
             dz(j, t, n) = E(2 * H + j, t, n);
             c.mark(dz, stage_kind::pointwise, RDom(), G);
-            return weight_grads(c, x, dz, dz, h_prev, p);
+            // d [h_{-1}; c_{-1}]: W_h^T dz_0, and dc_0 f_0
+            Func d_state = c.func("d_state");
+            if (c.state.defined()) {
+                const Func dh0 = state_product(c, Wh, dz);
+                const Expr m = Halide::clamp(j - H, 0, H - 1);
+                d_state(j, n) = Halide::select(j < H, dh0(Halide::min(j, H - 1), n), E(H + m, 0, n) * gate(1, m, 0));
+            }
+            return with_state_grad(weight_grads(c, x, dz, dz, h_prev, p), d_state);
         } else {
             // slots: [0, H) W_h^T dA_{t+1} + dh_{t+1} z_{t+1} (dh from the future), [H, 4H) dA_t
             const Func xw = c.restore("xw");
@@ -234,7 +283,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
                 const Expr rg = math::sigmoid(xw(m, s, n) + S(m, s, n));
                 const Expr zg = math::sigmoid(xw(H + m, s, n) + S(H + m, s, n));
                 const Expr ng = math::tanh(xw(2 * H + m, s, n) + rg * S(2 * H + m, s, n));
-                const Expr hp = Halide::select(s > 0, S(3 * H + m, Halide::max(s - 1, 0), n), c.k(0));
+                const Expr hp = Halide::select(s > 0, S(3 * H + m, Halide::max(s - 1, 0), n), initial(m));
                 return std::array<Expr, 4>{rg, zg, ng, hp};
             };
             // the pre-activations' gradients at (q H + m, s), R at s finished; as_input: what
@@ -267,9 +316,13 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             c.mark(dz, stage_kind::pointwise, RDom(), G);
             c.mark(dA, stage_kind::pointwise, RDom(), G);
             Func hp = c.func("h_prev_state");
-            hp(j, t, n) = Halide::select(t > 0, S(3 * H + j, Halide::max(t - 1, 0), n), c.k(0));
+            hp(j, t, n) = Halide::select(t > 0, S(3 * H + j, Halide::max(t - 1, 0), n), initial(j));
             c.mark(hp, stage_kind::pointwise, RDom(), H);
-            return weight_grads(c, x, dz, dA, hp, p);
+            // d h_{-1}: W_h^T dA_0 + dh_0 z_0
+            Func d_state = c.func("d_state");
+            if (c.state.defined())
+                d_state(j, n) = state_product(c, Wh, dA)(j, n) + (dH(j, 0, n) + E(j, 0, n)) * fwd(j, 0)[1];
+            return with_state_grad(weight_grads(c, x, dz, dA, hp, p), d_state);
         }
     }
 };

@@ -1,7 +1,8 @@
 #pragma once
 /*  rnn<H>, lstm<H>, gru<H>: recurrent layers over a compile-time number of steps T, one set
-    of weights shared by every step, zero initial state.
-    WHAT IT REPRESENTS  with x_t the input at step t and h_{-1} = 0 (c_{-1} = 0):
+    of weights shared by every step, a zero initial state or one given by with_state.
+    WHAT IT REPRESENTS  with x_t the input at step t and h_{-1} = 0 (c_{-1} = 0), or the
+            state s of `with_state(x, s) >> lstm<H>` (dsl/graph.hpp; s = [h_{-1}; c_{-1}]):
       rnn   h_t = tanh(W_x x_t + W_h h_{t-1} + b)                        (C5W1A1's rnn_cell,
                                                                            Keras SimpleRNN)
       lstm  [i f g o] = W_x x_t + W_h h_{t-1} + b, gates stacked in that order (PyTorch's
@@ -41,6 +42,8 @@ struct recurrent_t {
     static constexpr bool sequences = Sequences;
     // gate blocks of H in W_x, W_h and b
     static constexpr int gates = Cell == cell_kind::lstm ? 4 : Cell == cell_kind::gru ? 3 : 1;
+    // with_state(x, s): the size of s, [h; c] for the lstm
+    static constexpr int initial_state_size = Cell == cell_kind::lstm ? 2 * H : H;
     static constexpr const char* kind = Cell == cell_kind::lstm ? "lstm" : Cell == cell_kind::gru ? "gru" : "rnn";
     static constexpr fixed_string<> name() {
         return cat(kind, "<", H, ">", Sequences ? "(return_sequences)" : "");

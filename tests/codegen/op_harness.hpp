@@ -188,6 +188,7 @@ struct outputs {
     double cost = 0;
     tensor prediction;
     std::vector<tensor> d_params;
+    std::vector<tensor> d_inputs;  // with input_grads: d cost / d each input, (S_k, N)
 };
 
 inline Halide::Buffer<> make_buffer(Halide::Type t, const std::vector<int>& sizes) {
@@ -210,9 +211,10 @@ template <class Net>
 class jit_network {
   public:
     // l2, keep_prob: the training step's settings, compiled in as constants (dropout's
-    // stream: seed 7, step 3).
-    jit_network(Halide::Type t, sched s, bool grads = true, double l2 = 0, double keep_prob = 1)
-        : type_(t), grads_(grads) {
+    // stream: seed 7, step 3). input_grads: also d cost / d every input (lower()'s d_inputs).
+    jit_network(Halide::Type t, sched s, bool grads = true, double l2 = 0, double keep_prob = 1,
+                bool input_grads = false)
+        : type_(t), grads_(grads), input_grads_(input_grads) {
         using Halide::ImageParam;
         std::vector<Func> inputs, params;
         for (std::size_t k = 0; k < Net::input_count; ++k) {
@@ -234,7 +236,8 @@ class jit_network {
         labels_.dim(Net::output_shape.rank).set_min(0);
         const codegen::training_inputs train{Halide::cast(t, Expr(l2)), Halide::cast(t, Expr(keep_prob)),
                                              Expr(uint32_t{7}), Expr(uint32_t{3})};
-        codegen::lowered l = codegen::lower<Net>(t, inputs, params, inputs_[0].dim(1).extent(), labels_, &train);
+        codegen::lowered l = codegen::lower<Net>(t, inputs, params, inputs_[0].dim(1).extent(), labels_, &train,
+                                                 nullptr, input_grads);
 
         Func cost("cost_out"), pred("prediction_out");
         cost() = l.cost();
@@ -252,6 +255,24 @@ class jit_network {
             std::vector<Var> dv = l.d_params[i].args();
             d(dv) = l.d_params[i](dv);
             l.stages.push_back({d, codegen::stage_kind::pointwise, RDom(), Net::params[i].spec.dims[0], 0});
+            outs.push_back(d);
+        }
+        for (std::size_t k = 0; input_grads && k < Net::input_count; ++k) {
+            // (S_k, N), whatever dims the input node had: the flat index, innermost first
+            REQUIRE(l.d_inputs.at(k).defined());
+            const Func& g = l.d_inputs[k];
+            const shape& sk = Net::input_shapes[k];
+            Var f("f"), n("n");
+            std::vector<Expr> at;
+            Expr rest = f;
+            for (int d = 0; d < sk.rank; ++d) {
+                at.push_back(d + 1 < sk.rank ? Expr(rest % sk[d]) : rest);
+                rest = rest / sk[d];
+            }
+            at.push_back(n);
+            Func d("d_input_out" + std::to_string(k));
+            d(f, n) = g(at);
+            l.stages.push_back({d, codegen::stage_kind::pointwise, RDom(), static_cast<int>(sk.size()), 0});
             outs.push_back(d);
         }
         const Halide::Target target = Halide::get_jit_target_from_environment();
@@ -285,6 +306,8 @@ class jit_network {
         outs_.push_back(make_buffer(type_, label_dims));  // the prediction: the labels' shape
         for (const param_entry& e : Net::params)
             if (grads_ && !e.spec.frozen) outs_.push_back(make_buffer(type_, std::vector<int>(e.spec.dims.begin(), e.spec.dims.begin() + e.spec.rank)));
+        for (std::size_t k = 0; input_grads_ && k < Net::input_count; ++k)
+            outs_.push_back(make_buffer(type_, {static_cast<int>(Net::input_shapes[k].size()), b.n}));
     }
 
     // Writes one parameter entry in the bound buffer (no recompile, no rebind).
@@ -301,8 +324,10 @@ class jit_network {
         o.cost = get(outs_[0], 0);
         o.prediction = read(outs_[1]);
         // one entry per parameter, in table order; a frozen one's stays empty
-        for (std::size_t i = 0, k = 2; grads_ && i < Net::params.size(); ++i)
+        std::size_t k = 2;
+        for (std::size_t i = 0; grads_ && i < Net::params.size(); ++i)
             o.d_params.push_back(Net::params[i].spec.frozen ? tensor{} : read(outs_[k++]));
+        for (std::size_t i = 0; input_grads_ && i < Net::input_count; ++i) o.d_inputs.push_back(read(outs_[k++]));
         return o;
     }
 
@@ -318,7 +343,7 @@ class jit_network {
     }
 
     Halide::Type type_;
-    bool grads_;
+    bool grads_, input_grads_;
     std::vector<Halide::ImageParam> inputs_, params_;
     Halide::ImageParam labels_;
     Halide::Pipeline pipeline_;

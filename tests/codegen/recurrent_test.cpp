@@ -17,12 +17,17 @@ double sig(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 // x (F, T, N) -> h (H, T, N); W_x (F, G H), W_h (H, G H) with W(k, j) = W[k + K j].
 // kind 0 rnn, 1 lstm [i f g o], 2 gru [r z n] (reset after the recurrent product).
+// state: the initial state (S, N) - [h; c] for the lstm - or null for zeros.
 tensor recurrent_ref(int kind, const tensor& x, int F, int T, int n, int H, const tensor& Wx, const tensor& Wh,
-                     const tensor& b, const tensor* bh) {
-    const int G = (kind == 1 ? 4 : kind == 2 ? 3 : 1) * H;
+                     const tensor& b, const tensor* bh, const tensor* state = nullptr) {
+    const int G = (kind == 1 ? 4 : kind == 2 ? 3 : 1) * H, S = kind == 1 ? 2 * H : H;
     tensor out(static_cast<std::size_t>(H * T * n));
     for (int s = 0; s < n; ++s) {
         std::vector<double> h(H, 0.0), c(H, 0.0);
+        for (int m = 0; state && m < H; ++m) {
+            h[m] = (*state)[m + S * s];
+            if (kind == 1) c[m] = (*state)[H + m + S * s];
+        }
         for (int t = 0; t < T; ++t) {
             std::vector<double> ax(G), ah(G);  // W_x x_t + b, W_h h_{t-1} (+ b_h)
             for (int j = 0; j < G; ++j) {
@@ -189,6 +194,30 @@ struct slice_case {
     }
 };
 
+// with_state: the initial state computed by a dense + tanh from a second input (so d_state
+// is checked through that dense's d_W), the sequence by a time_distributed dense + tanh
+// (d_in through its d_W); every step's state into a dense
+template <class Layer>
+struct state_case {
+    static constexpr double fd_eps = 1e-3;  // smooth
+    static constexpr int F = 3, T = 4, H = 3, S = Layer::initial_state_size;
+    static constexpr auto seq = input<0>(sequence<2, T>) >> time_distributed(dense<F>) >> tanh_;
+    static constexpr auto init = input<1>(features<2>) >> dense<S> >> tanh_;
+    static constexpr auto net = with_state(seq, init) >> Layer{}(return_sequences) >> flatten >> dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        constexpr int K = kind_of<Layer>;
+        const std::string node = names[K];
+        const tensor u = map_ref(per_step_dense(b.x[0], b, "dense1", T * b.n), [](double v) { return std::tanh(v); });
+        const tensor s0 = map_ref(dense_ref(b.x[1], b.param("dense2.W"), b.param("dense2.b"), b.n),
+                                  [](double v) { return std::tanh(v); });
+        const tensor h = K == 2 ? recurrent_ref(2, u, F, T, b.n, H, b.param(node + ".W_x"), b.param(node + ".W_h"),
+                                                b.param(node + ".b_x"), &b.param(node + ".b_h"), &s0)
+                                : recurrent_ref(K, u, F, T, b.n, H, b.param(node + ".W_x"), b.param(node + ".W_h"),
+                                                b.param(node + ".b"), nullptr, &s0);
+        return dense_ref(h, b.param("dense3.W"), b.param("dense3.b"), b.n);
+    }
+};
+
 // x (F, T, N) with its steps reversed
 tensor reversed(const tensor& x, int F, int T, int n) {
     tensor y(x.size());
@@ -269,11 +298,20 @@ TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against 
                    cell_case<std::remove_cvref_t<decltype(gru_cell<3>)>>, slice_case,
                    (bidirectional_case<std::remove_cvref_t<decltype(lstm<3>)>, true>),
                    (bidirectional_case<std::remove_cvref_t<decltype(gru<3>)>, false>),
-                   (bidirectional_case<std::remove_cvref_t<decltype(rnn<3>)>, true>), embedding_case) {
+                   (bidirectional_case<std::remove_cvref_t<decltype(rnn<3>)>, true>), embedding_case,
+                   state_case<decltype(rnn<3>)>, state_case<decltype(lstm<3>)>, state_case<decltype(gru<3>)>) {
     check_op<TestType>();
 }
 
 TEST_CASE("recurrent layers: shapes, parameters and names", "[codegen][recurrent]") {
+    // with_state: the node has the sequence's shape, the state's node comes after it
+    using S1 = network<std::remove_cvref_t<decltype(with_state(input<0>(sequence<3, 4>), input<1>(features<10>)) >>
+                                                    lstm<5> >> dense<2> >> loss::mse)>>;
+    STATIC_REQUIRE(S1::output_shape == make_features(2));
+    STATIC_REQUIRE(S1::param_size == 4 * (3 * 5 + 5 * 5 + 5) + 5 * 2 + 2);
+    CHECK(std::string(S1::node_table[2].kind) == "with_state");
+    STATIC_REQUIRE(decltype(lstm<5>)::initial_state_size == 10);
+    STATIC_REQUIRE(decltype(gru<5>)::initial_state_size == 5);
     using N1 = network<std::remove_cvref_t<decltype(input(sequence<27, 40>) >> rnn<50>(return_sequences) >>
                                                     time_distributed(dense<27>) >> loss::softmax_cross_entropy)>>;
     STATIC_REQUIRE(N1::output_shape == make_sequence(27, 40));
