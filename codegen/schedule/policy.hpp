@@ -102,6 +102,8 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             const int F = s.reduce_extent;
             if (F >= 64) {
                 schedule_wide_matmul(f, s, natural, F * s.inner_extent >= parallel_threshold);
+            } else if (s.inner_extent >= 2 && s.kernel.defined()) {
+                schedule_short_matmul(f, s, w);
             } else if (s.inner_extent >= 2) {
                 f.update().reorder(v[0], s.r.x, n).vectorize(v[0], w, TailStrategy::GuardWithIf);
             } else {
