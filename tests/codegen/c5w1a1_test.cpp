@@ -108,6 +108,14 @@ void check(const std::string& what, const tensor& got, const tensor& want) {
     check_values(what, got, want, 1e-12);
 }
 
+// rnn1.W_x, rnn1.W_h, rnn1.b, dense1.W, dense1.b against the course's gradients of a step
+// ("cell") or of the sequence ("seq")
+void check_param_grads(const outputs& o, const std::string& which) {
+    const char* course_names[] = {"dWax", "dWaa", "dba", "dWya", "dby"};
+    for (std::size_t i = 0; i < 5; ++i)
+        check(course_names[i], o.d_params.at(i), course(which + "_" + course_names[i]).values);
+}
+
 using cell_a = network<std::remove_cvref_t<decltype(input(features<n_x + n_a>) >> rnn_cell<n_a> >> loss::mse)>>;
 using cell_y = network<std::remove_cvref_t<decltype(input(features<n_x + n_a>) >> rnn_cell<n_a> >> dense<n_y> >> loss::softmax_cross_entropy)>>;
 constexpr auto rnn_from_a0 =
@@ -133,11 +141,7 @@ TEST_CASE("C5W1A1 rnn_cell_forward and rnn_cell_backward: one step from a_prev",
     batch y = make_batch<cell_y>({xs}, columns(course("Y_cell")));
     const outputs o = run<cell_y>(y, rnn_params, true);
     check("yt_pred", o.prediction, columns(course("cell_yt_pred")));
-    check("dWax", o.d_params[0], course("cell_dWax").values);
-    check("dWaa", o.d_params[1], course("cell_dWaa").values);
-    check("dba", o.d_params[2], course("cell_dba").values);
-    check("dWya", o.d_params[3], course("cell_dWya").values);
-    check("dby", o.d_params[4], course("cell_dby").values);
+    check_param_grads(o, "cell");
     check("[dxt; da_prev]", o.d_inputs[0], stack(columns(course("cell_dxt")), n_x, columns(course("cell_da_prev")), n_a, m));
 }
 
@@ -149,11 +153,7 @@ TEST_CASE("C5W1A1 rnn_forward and rnn_backward: T_x steps from a0", "[codegen][r
     batch y = make_batch<seq_y>({x, a0}, steps(course("Y_seq")));
     const outputs o = run<seq_y>(y, rnn_params, true);
     check("y_pred", o.prediction, steps(course("seq_y_pred")));
-    check("dWax", o.d_params[0], course("seq_dWax").values);
-    check("dWaa", o.d_params[1], course("seq_dWaa").values);
-    check("dba", o.d_params[2], course("seq_dba").values);
-    check("dWya", o.d_params[3], course("seq_dWya").values);
-    check("dby", o.d_params[4], course("seq_dby").values);
+    check_param_grads(o, "seq");
     check("dx", o.d_inputs[0], steps(course("seq_dx")));
     check("da0", o.d_inputs[1], columns(course("seq_da0")));
 }
