@@ -76,6 +76,13 @@ struct op<recurrent_t<Cell, H, Sequences>> {
     using L = recurrent_t<Cell, H, Sequences>;
     static constexpr int G = L::gates * H;
 
+    // Entry m of sample n of the initial state (op_ctx::state: [h], or [h; c] for the lstm),
+    // or zero without with_state.
+    static Expr initial_state(const op_ctx& c, const Expr& m, const Expr& n) {
+        if (!c.state.defined()) return c.k(0);
+        return c.state(Halide::clamp(m, 0, L::initial_state_size - 1), n);
+    }
+
     // The input projection W_x x_t (+ b, or + b_x for the gru) of every step: (G, T, N).
     static Func projection(const op_ctx& c, const Func& x, const std::vector<Func>& p) {
         const int T = c.in[1];
@@ -96,10 +103,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
         constexpr int CH = product_chunk(H), KC = H / CH;
         Var j("j"), t("t"), n("n");
         Func S = c.func("S"), h = c.func("h");
-        // entry m of the initial state (op_ctx::state, (S, n)), or zero
-        auto initial = [&](const Expr& m) {
-            return c.state.defined() ? Expr(c.state(Halide::clamp(m, 0, L::initial_state_size - 1), n)) : c.k(0);
-        };
+        auto initial = [&](const Expr& m) { return initial_state(c, m, n); };
         if constexpr (Cell == cell_kind::rnn) {
             // slots: [0, H) pre-activations Z_t, [H, 2H) h_t = tanh(Z_t)
             S(j, t, n) = Halide::select(j < H, xw(Halide::min(j, H - 1), t, n), t == 0, initial(j - H), c.k(0));
@@ -204,10 +208,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
         const Func& Wh = p[1];
         const Func S = c.restore("S"), h = c.restore("h");
         Var j("j"), t("t"), n("n");
-        // entry m of the initial state (op_ctx::state: [h] or [h; c]), or zero
-        auto initial = [&](const Expr& m) {
-            return c.state.defined() ? Expr(c.state(Halide::clamp(m, 0, L::initial_state_size - 1), n)) : c.k(0);
-        };
+        auto initial = [&](const Expr& m) { return initial_state(c, m, n); };
         auto with_state_grad = [&](grads g, const Func& d_state) {
             if (c.state.defined()) {
                 c.mark(d_state, stage_kind::pointwise, RDom(), L::initial_state_size);
