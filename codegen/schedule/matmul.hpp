@@ -82,9 +82,10 @@ inline void schedule_wide_matmul(Func f, const stage& s, int natural, bool paral
 /*  The dense forward for a short reduction (F < 64: a time_distributed dense over a
     sequence's T N steps, a recurrent layer's input projection, Course 2's small MLPs).
     Vectors run along the outputs o, where W(f, o) is strided by F: a transposed copy of W
-    (F x Out, small) makes them contiguous loads. A tile of up to 2 vectors of outputs by 4
-    samples accumulates in registers over the whole reduction: per f, 2 loads of W and 4
-    broadcasts of x feed 8 FMAs.                                                         */
+    (F x Out, small) makes them contiguous loads. For each vector of outputs, 4 samples
+    (unrolled) run through the whole reduction together: per f, one load of W and 4
+    broadcasts of x feed 4 FMAs into the same 4 accumulators. Measured on dinosaur_names'
+    per-step dense (50 -> 27 over 864 steps): 0.744 -> 0.135 ms.                          */
 inline void schedule_short_matmul(Func f, const stage& s, int w) {
     const std::vector<Var> v = f.args();
     const Var o = v[0], n = v.back();
