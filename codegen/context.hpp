@@ -65,6 +65,9 @@ struct stage {
     int kernel_width = 1;       // conv_dw: the extent of dW's kx
     Func kernel;                // conv: K, which the schedule may stage per tile of output
     bool kernel_is_stage = false;  // channels; true when K is a stage of its own (d_in's W transposed)
+    // recurrence: `kernel` is W_h, of which iteration k reads one chunk of `chunk` entries
+    // along dimension `chunk_dim` (the other dimension indexes the slots)
+    int chunk = 0, chunk_dim = 0;
     Func consumer;              // set by lower(): the element-wise stage (an activation) that
                                 // is this stage's only reader, so the two can be fused
 };
@@ -111,6 +114,15 @@ struct op_ctx {
     void mark(const Func& f, stage_kind kind, RDom r = RDom(), int inner = 1, int reduce = 0, int outs = 1,
               const Func& partial = Func()) const {
         stages->push_back({f, kind, r, inner, reduce, outs, partial, batch});
+    }
+    // A recurrence (ops/recurrent.hpp): RDom r (J slots, iterations, steps), J slots, reading
+    // W_h `chunk` entries along its dimension `chunk_dim` per iteration.
+    void mark_recurrence(const Func& f, RDom r, int slots, int iterations, const Func& Wh, int chunk,
+                         int chunk_dim) const {
+        mark(f, stage_kind::recurrence, r, slots, iterations);
+        stages->back().kernel = Wh;
+        stages->back().chunk = chunk;
+        stages->back().chunk_dim = chunk_dim;
     }
     void mark_conv(stage_kind kind, const Func& out, const Func& acc, RDom r, const Func& input, int inner,
                    int reduce, int width, int height) const {

@@ -114,7 +114,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(H + k, prev, n); });
             S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product,
                                          math::tanh(S(Halide::clamp(J - H, 0, H - 1), st, n)));
-            c.mark(S, stage_kind::recurrence, r, 2 * H, KC + 1);
+            c.mark_recurrence(S, r, 2 * H, KC + 1, Wh, CH, 0);
             h(j, t, n) = S(H + j, t, n);
         } else if constexpr (Cell == cell_kind::lstm) {
             // slots: [0, 4H) the gates [i f g o] (pre-activations, activated in place once the
@@ -137,7 +137,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(5 * H + k, prev, n); });
             S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product, r.y == KC, activated,
                                          r.y == KC + 1, c_new, h_new);
-            c.mark(S, stage_kind::recurrence, r, 6 * H, KC + 3);
+            c.mark_recurrence(S, r, 6 * H, KC + 3, Wh, CH, 0);
             h(j, t, n) = S(5 * H + j, t, n);
         } else {
             // slots: [0, 3H) W_h h_{t-1} + b_h [r z n], [3H, 4H) h_t
@@ -154,7 +154,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr h_prev = S(3 * H + m, prev, n);  // at st = 0: the slot's initial value
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(k, Jw) * S(3 * H + k, prev, n); });
             S(J, st, n) = Halide::select(Halide::likely(r.y < KC), S(J, st, n) + product, (1 - zg) * ng + zg * h_prev);
-            c.mark(S, stage_kind::recurrence, r, 4 * H, KC + 1);
+            c.mark_recurrence(S, r, 4 * H, KC + 1, Wh, CH, 0);
             c.save("xw", xw);
             h(j, t, n) = S(3 * H + j, t, n);
         }
@@ -234,7 +234,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr m = Halide::clamp(J - H, 0, H - 1), hm = S(H + m, st, n), Jw = Halide::min(J, H - 1);
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(Jw, k) * E(H + k, next, n); });
             E(J, st, n) = Halide::select(Halide::likely(r.y < KC), E(J, st, n) + product, E(m, st, n) * (1 - hm * hm));
-            c.mark(E, stage_kind::recurrence, r, 2 * H, KC + 1);
+            c.mark_recurrence(E, r, 2 * H, KC + 1, Wh, CH, 1);
             Func dZ = c.func("d_Z");
             dZ(j, t, n) = E(H + j, t, n);
             c.mark(dZ, stage_kind::pointwise, RDom(), H);
@@ -265,7 +265,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr Jw = Halide::min(J, H - 1);
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(Jw, k) * E(2 * H + k, next, n); });
             E(J, st, n) = Halide::select(Halide::likely(r.y < KC), E(J, st, n) + product, r.y == KC, dc_new, dz_new);
-            c.mark(E, stage_kind::recurrence, r, 6 * H, KC + 2);
+            c.mark_recurrence(E, r, 6 * H, KC + 2, Wh, CH, 1);
             Func dz = c.func("d_z");
             dz(j, t, n) = E(2 * H + j, t, n);
             c.mark(dz, stage_kind::pointwise, RDom(), G);
@@ -310,7 +310,7 @@ struct op<recurrent_t<Cell, H, Sequences>> {
             const Expr product = chunk_sum(kc, CH, [&](const Expr& k) { return Wh(mj, k) * E(H + k, next, n); });
             E(J, st, n) = Halide::select(Halide::likely(kr < KC), E(J, st, n) + product,
                                          kr == KC, E(J, st, n) + direct, d_pre(ja / H, ja % H, st, false));
-            c.mark(E, stage_kind::recurrence, r, 4 * H, KC + 2);
+            c.mark_recurrence(E, r, 4 * H, KC + 2, Wh, CH, 1);
             Func dz = c.func("d_z"), dA = c.func("d_A");
             dz(j, t, n) = d_pre(j / H, j % H, t, true);
             dA(j, t, n) = E(H + j, t, n);

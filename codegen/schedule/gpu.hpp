@@ -17,8 +17,12 @@
                       first split by sample (rfactor), a thread per (weight, sample),
                       then the samples are summed, a thread per weight.
       cost            split by sample the same way, then summed by one thread.
-      recurrence      the steps and slots are sequential: a thread per sample runs the
-                      whole recurrence (correct, not fast).
+      recurrence      a block per sample, a thread per slot: the steps and the
+                      iterations of a step (the product's chunks, then each finishing phase)
+                      are serial loops of the block, a barrier after each, since a phase
+                      reads slots other threads finished in the one before. (This form
+                      compiles to the kernels intended - checked in the PTX - but has not
+                      yet run on a GPU; the thread-per-sample form it replaced had.)
     In a dense or conv kernel the compute threads are one dimension (the tile's two thread
     loops fused, constant extents) and each staged chunk loads along one dimension, so the
     stages that share the kernel agree on the block's shape. Tiles divide the weights'
@@ -129,6 +133,37 @@ inline void split_by_sample(Func f, const RDom& r) {
     Func partial = f.update().rfactor(Halide::RVar(r[r.dimensions() - 1]), u);
     root_flat(partial);
     flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
+}
+
+// A recurrence S(j, t, n) (ops/recurrent.hpp): its update runs over RDom (J slot, k, t),
+// each iteration (k, t) writing slots S(J, t, n) and reading only slots that an earlier
+// iteration finished (the previous step's state, the gates of an earlier phase) or its own.
+// So the slots of one iteration are independent: a thread each (Halide cannot prove it
+// through the phases' `where`, hence allow_race_conditions), a block per sample, and the
+// serial t and k loops of the block around them.
+// Each iteration must end in a barrier, and Halide puts one after an iteration of a
+// block-level loop only when the iteration itself holds one, between two thread loops. The
+// iteration's chunk of W_h, staged in shared memory by the whole block (a thread per slot
+// row), is the first of those: Halide syncs after staging it and after the slots' update.
+// Where a block cannot hold the slots (1024 threads) or the chunk (48 KiB), the old form:
+// a thread per sample through every step and slot.
+inline void recurrence(const stage& s) {
+    Func S = s.f;
+    constexpr int max_threads = 1024, max_shared_bytes = 48 * 1024;
+    const int chunk_bytes = s.chunk * s.inner_extent * 4;  // W_h's slots are at most S's
+    if (!s.kernel.defined() || s.inner_extent > max_threads || chunk_bytes > max_shared_bytes) {
+        root_flat(S, s.inner_extent);
+        return;
+    }
+    S.compute_root();
+    flat(S, pure_vars(S, 0), S.name() + "_s0");
+    const Var n = S.args().back();
+    Halide::RVar J(s.r.x), k(s.r.y), t(s.r.z);
+    S.update().allow_race_conditions().reorder(J, k, t, n).gpu_threads(J).gpu_blocks(n);
+    Func w = Func(s.kernel).in(S);
+    const std::vector<Var> a = w.args();
+    const Var along = a[static_cast<std::size_t>(s.chunk_dim)], row = a[static_cast<std::size_t>(1 - s.chunk_dim)];
+    w.compute_at(S, k).bound_extent(along, s.chunk).reorder(along, row).gpu_threads(row);
 }
 
 // y(o, n) = init + sum_k K(k, o) in(k, n): TO x TN outputs per block, K and in staged per
@@ -275,9 +310,9 @@ inline void schedule_cuda(const stage_list& stages) {
         case stage_kind::depthwise:
         case stage_kind::transpose:
         case stage_kind::feature_sum:
-        case stage_kind::recurrence:
             root_flat(f, s.inner_extent);
             break;
+        case stage_kind::recurrence: recurrence(s); break;
         }
     }
 }
