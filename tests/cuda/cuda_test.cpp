@@ -12,7 +12,15 @@
 // Tolerance: float32 on both sides, with other summation orders: every entry within
 // 1e-4 x (the tensor's largest magnitude; for a gradient, at least the network's largest
 // gradient) + 1e-6, and 1e-3 for the deep networks (ResNet-50, MobileNetV2), whose sums
-// are long.
+// are long (ResNet-50's L2 term sums 23.6 M squares) - plus the float32 noise floor of
+// each tensor, measured on the CPU: 4 x how far the same CPU run moves when every
+// parameter, or every input, moves by one ulp. The GPU's different summation orders
+// perturb every operation by an ulp or a few, so a network whose float32 result is that
+// sensitive differs by that much between two correct builds. For most networks the floor
+// is far below the tolerance; for ResNet-50 at batch 8 (random weights, batch norm on
+// 2 x 2 maps in training mode) one ulp moves conv2d1's gradient by 1.4% (parameters) to
+// 2.2% (inputs) of the largest gradient, the size of the CPU/H200 differences first seen
+// (4%); for MobileNetV2's fine-tune, batch_norm41.beta's by 0.14% (seen: 0.2%).
 // Without a GPU each case passes after printing why it was skipped (Catch2 2 has no SKIP).
 #include <catch2/catch.hpp>
 
@@ -88,12 +96,13 @@ bool skipped() {
     return true;
 }
 
-// max |a - b| <= tol * max(max |a|, floor) + 1e-6, with the worst entry in the message.
-// floor: for gradients, the largest gradient of the whole network. A tensor whose true
-// gradient is zero (a convolution's bias under batch norm) holds only rounding, on the
-// scale of the sums it came from, not of its own values.
+// max |a - b| <= tol * max(max |a|, floor) + 1e-6 + noise, with the worst entry in the
+// message. floor: for gradients, the largest gradient of the whole network. A tensor whose
+// true gradient is zero (a convolution's bias under batch norm) holds only rounding, on the
+// scale of the sums it came from, not of its own values. noise: the tensor's float32 noise
+// floor (see the top).
 void require_close(const std::string& what, std::span<const float> cpu, std::span<const float> gpu, double tol,
-                   double floor = 0) {
+                   double floor = 0, double noise = 0) {
     REQUIRE(cpu.size() == gpu.size());
     double scale = floor, worst = 0;
     std::size_t at = 0;
@@ -106,9 +115,9 @@ void require_close(const std::string& what, std::span<const float> cpu, std::spa
     }
     INFO(what << ": " << cpu.size() << " values, scale (largest |cpu|, or the floor) " << scale << ", worst difference " << worst
               << " at " << at << " (cpu " << (cpu.empty() ? 0.f : cpu[at]) << ", cuda " << (gpu.empty() ? 0.f : gpu[at])
-              << "), tolerance " << tol << " x " << scale << " + 1e-6");
+              << "), tolerance " << tol << " x " << scale << " + 1e-6 + noise floor " << noise);
     CHECK(finite);
-    CHECK(worst <= tol * scale + 1e-6);
+    CHECK(worst <= tol * scale + 1e-6 + noise);
 }
 
 // Inputs: uniform in [-1, 1], or whole numbers below `indices` (an embedding's input).
@@ -144,6 +153,47 @@ struct settings {
     bool train = true;     // false: a FORWARD_ONLY build, inference only
 };
 
+// What one model computes from the same parameters and batch: the values compared.
+struct outcome {
+    std::vector<float> prediction, gradients, parameters_after, prediction_after;
+    float cost = 0;
+};
+
+template <class Net>
+outcome run(model<Net>& m, std::span<const float> params, std::span<const float> x, std::span<const float> y,
+            std::size_t n, const settings& s) {
+    outcome o;
+    std::ranges::copy(params, m.parameters().begin());
+    o.prediction = m.predict(x, n);
+    if (!s.train) return o;
+    o.cost = m.compute_gradients(x, y, n, step_settings{0.05f, s.keep_prob, 11, 2});
+    o.gradients.assign(m.gradients().begin(), m.gradients().end());
+    // SGD: its update is the gradient times the rate, so the parameters differ by what the
+    // gradients do. (Adam divides each gradient by its own root mean square: a gradient
+    // that is rounding, near zero, turns into a full step of either sign. The GPU's
+    // optimizers are compared on equal inputs below.)
+    sgd opt(0.01f);
+    for (std::uint32_t step = 0; step < 2; ++step) m.train_step(x, y, n, opt, step_settings{0.05f, s.keep_prob, 11, step});
+    o.parameters_after.assign(m.parameters().begin(), m.parameters().end());
+    o.prediction_after = m.predict(x, n);
+    return o;
+}
+
+// Each value moved by one ulp, up or down at random.
+std::vector<float> nudged(std::span<const float> v, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<float> out(v.begin(), v.end());
+    for (float& e : out) e = std::nextafter(e, (rng() & 1) ? INFINITY : -INFINITY);
+    return out;
+}
+
+// max |a - b| over [at, at + size)
+double largest_difference(const std::vector<float>& a, const std::vector<float>& b, std::size_t at, std::size_t size) {
+    double d = 0;
+    for (std::size_t i = at; i < at + size && i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
+    return d;
+}
+
 template <class Net>
 void agree_on(const kernel_set& kernels, const std::string& schedule, const settings& s) {
     INFO("CUDA schedule " << schedule << " against the cpu's manual");
@@ -151,44 +201,49 @@ void agree_on(const kernel_set& kernels, const std::string& schedule, const sett
     model<Net> cpu(kernels, "manual");
     model<Net> gpu(kernels, schedule, device_kind::cuda);
     cpu.initialize(init_scheme::xavier, 3);
-    std::ranges::copy(cpu.parameters(), gpu.parameters().begin());
+    const std::vector<float> p0(cpu.parameters().begin(), cpu.parameters().end());
     // an autoscheduled build takes batches from its min_batch up (kernel_variant)
     const std::size_t n = std::max(s.batch, static_cast<std::size_t>(kernels.find(schedule, "cuda").min_batch));
     const std::vector<float> x = random_inputs<Net>(n, rng, s.indices);
+    const std::vector<float> y = s.train ? random_labels<Net>(n, rng) : std::vector<float>{};
 
-    require_close("prediction", cpu.predict(x, n), gpu.predict(x, n), s.tol);
+    const outcome want = run(cpu, p0, x, y, n, s);
+    // The noise floor: the CPU run again from parameters one ulp away, and (unless they are
+    // an embedding's indices) from inputs one ulp away.
+    std::vector<outcome> nudges{run(cpu, nudged(p0, 1), x, y, n, s)};
+    if (s.indices == 0) nudges.push_back(run(cpu, p0, nudged(x, 2), y, n, s));
+    constexpr double margin = 4;
+    auto noise = [&](std::vector<float> outcome::*field, std::size_t at, std::size_t size) {
+        double d = 0;
+        for (const outcome& o : nudges) d = std::max(d, largest_difference(want.*field, o.*field, at, size));
+        return margin * d;
+    };
+    const outcome got = run(gpu, p0, x, y, n, s);
+
+    require_close("prediction", want.prediction, got.prediction, s.tol, 0,
+                  noise(&outcome::prediction, 0, want.prediction.size()));
     if (!s.train) return;
-
-    const std::vector<float> y = random_labels<Net>(n, rng);
-    const step_settings st{0.05f, s.keep_prob, 11, 2};
-    const float cost_cpu = cpu.compute_gradients(x, y, n, st);
-    const float cost_gpu = gpu.compute_gradients(x, y, n, st);
-    INFO("cost: cpu " << cost_cpu << ", cuda " << cost_gpu);
-    CHECK(std::abs(cost_cpu - cost_gpu) <= s.tol * std::abs(cost_cpu) + 1e-6);
+    INFO("cost: cpu " << want.cost << ", cuda " << got.cost);
+    double cost_noise = 0;
+    for (const outcome& o : nudges) cost_noise = std::max(cost_noise, margin * std::abs(static_cast<double>(o.cost) - want.cost));
+    CHECK(std::abs(want.cost - got.cost) <= s.tol * std::abs(want.cost) + 1e-6 + cost_noise);
     double largest = 0;
     for (const param_entry& e : Net::params)
         if (e.spec.trainable && !e.spec.frozen)
-            for (float g : cpu.gradients().subspan(e.offset - Net::frozen_size, e.spec.size()))
-                largest = std::max(largest, std::abs(static_cast<double>(g)));
+            for (std::size_t i = 0; i < e.spec.size(); ++i)
+                largest = std::max(largest, std::abs(static_cast<double>(want.gradients[e.offset - Net::frozen_size + i])));
+    const std::span<const float> wg(want.gradients), gg(got.gradients);
     for (const param_entry& e : Net::params) {
         if (e.spec.frozen) continue;
         const std::size_t at = e.offset - Net::frozen_size;
         // a running average (not trainable) is a value, compared on its own scale
-        require_close("d " + std::string(e.name.view()), cpu.gradients().subspan(at, e.spec.size()),
-                      gpu.gradients().subspan(at, e.spec.size()), s.tol, e.spec.trainable ? largest : 0);
+        require_close("d " + std::string(e.name.view()), wg.subspan(at, e.spec.size()), gg.subspan(at, e.spec.size()), s.tol,
+                      e.spec.trainable ? largest : 0, noise(&outcome::gradients, at, e.spec.size()));
     }
-    // SGD: its update is the gradient times the rate, so the parameters differ by what the
-    // gradients do. (Adam divides each gradient by its own root mean square: a gradient
-    // that is rounding, near zero, turns into a full step of either sign. The GPU's
-    // optimizers are compared on equal inputs below.)
-    sgd o_cpu(0.01f), o_gpu(0.01f);
-    for (std::uint32_t step = 0; step < 2; ++step) {
-        const step_settings t{0.05f, s.keep_prob, 11, step};
-        cpu.train_step(x, y, n, o_cpu, t);
-        gpu.train_step(x, y, n, o_gpu, t);
-    }
-    require_close("parameters after 2 SGD steps", cpu.parameters(), gpu.parameters(), s.tol);
-    require_close("prediction after 2 SGD steps", cpu.predict(x, n), gpu.predict(x, n), s.tol);
+    require_close("parameters after 2 SGD steps", want.parameters_after, got.parameters_after, s.tol, 0,
+                  noise(&outcome::parameters_after, 0, want.parameters_after.size()));
+    require_close("prediction after 2 SGD steps", want.prediction_after, got.prediction_after, s.tol, 0,
+                  noise(&outcome::prediction_after, 0, want.prediction_after.size()));
 }
 
 // Every CUDA build of the network (manual, and Li2018 where KILN_CUDA_SCHEDULES has it).
