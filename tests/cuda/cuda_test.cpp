@@ -28,10 +28,12 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "runtime/device.hpp"
+#include "runtime/gradcheck.hpp"
 #include "runtime/model.hpp"
 #include "runtime/optimizer.hpp"
 
@@ -188,10 +190,25 @@ std::vector<float> nudged(std::span<const float> v, std::uint32_t seed) {
 }
 
 // max |a - b| over [at, at + size)
-double largest_difference(const std::vector<float>& a, const std::vector<float>& b, std::size_t at, std::size_t size) {
+template <class A, class B>
+double largest_difference(const std::vector<A>& a, const std::vector<B>& b, std::size_t at, std::size_t size) {
     double d = 0;
-    for (std::size_t i = at; i < at + size && i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
+    for (std::size_t i = at; i < at + size && i < a.size() && i < b.size(); ++i)
+        d = std::max(d, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
     return d;
+}
+
+// The gradients of the network's float64 build at the same point (empty where it has none,
+// NO_GRADCHECK): in a failure's message, how far each side is from them, to tell the side
+// that rounds worse from a wrong one. Not a criterion.
+template <class Net>
+std::vector<double> float64_gradients(const kernel_set& kernels, std::span<const float> params, std::span<const float> x,
+                                      std::span<const float> y, std::size_t n, const settings& s) {
+    if (kernels.grad_f64.call == nullptr || !s.train) return {};
+    f64_evaluator<Net> f64(kernels, x, y, n, step_settings{0.05f, s.keep_prob, 11, 2});
+    const std::vector<double> theta(params.begin(), params.end());
+    f64.cost_and_gradient(theta);
+    return {f64.gradient().begin(), f64.gradient().end()};
 }
 
 template <class Net>
@@ -219,6 +236,7 @@ void agree_on(const kernel_set& kernels, const std::string& schedule, const sett
         return margin * d;
     };
     const outcome got = run(gpu, p0, x, y, n, s);
+    const std::vector<double> exact = float64_gradients<Net>(kernels, p0, x, y, n, s);
 
     require_close("prediction", want.prediction, got.prediction, s.tol, 0,
                   noise(&outcome::prediction, 0, want.prediction.size()));
@@ -236,6 +254,11 @@ void agree_on(const kernel_set& kernels, const std::string& schedule, const sett
     for (const param_entry& e : Net::params) {
         if (e.spec.frozen) continue;
         const std::size_t at = e.offset - Net::frozen_size;
+        std::ostringstream f64;
+        if (exact.empty()) f64 << "no float64 build";
+        else f64 << "from the float64 build's: the cpu's within " << largest_difference(exact, want.gradients, at, e.spec.size())
+                 << ", the cuda's within " << largest_difference(exact, got.gradients, at, e.spec.size());
+        INFO(f64.str());
         // a running average (not trainable) is a value, compared on its own scale
         require_close("d " + std::string(e.name.view()), wg.subspan(at, e.spec.size()), gg.subspan(at, e.spec.size()), s.tol,
                       e.spec.trainable ? largest : 0, noise(&outcome::gradients, at, e.spec.size()));
