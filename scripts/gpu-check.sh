@@ -10,6 +10,9 @@
 #   report.md       bench/compare.py --devices cuda: kiln's CUDA builds against bench.py --device
 #                   cuda (PyTorch on the same GPU), milliseconds per batch and ratios
 #   signs-cnn.txt   kiln-signs-cnn train --device cuda, when the bundle has it
+#   profile-*.txt   where the GPU machine has Nsight Systems (nsys): the kernels of one
+#                   training step each of ResNet-50, text_lstm and the dinosaur RNN, summed
+#                   per kernel (the slow schedules' breakdown)
 #   nvidia-smi.txt  the GPU and driver
 # Needs the bundle's libraries only, plus /usr/bin/python3 with torch for the PyTorch side.
 # The model binaries read data/ at the source path they were built from (KILN_DATA_DIR): where
@@ -52,6 +55,14 @@ if [ -x "$bundle/bin/kiln-bench" ]; then
     --benchmark_filter="($filter).*/cuda\$" > "$out/kiln-bench.json" 2> "$out/kiln-bench.err"
   /usr/bin/python3 "$here/bench/compare.py" --kiln-json "$out/kiln-bench.json" --devices cuda \
     --filter "$filter" --min-time 0.2 --ms --out "$out/report.md" > /dev/null 2> "$out/compare.err"
+fi
+nsys=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -n 1)
+if [ -n "$nsys" ] && [ -x "$bundle/bin/kiln-bench" ] && ! grep -q '^no GPU' "$out/tests.txt"; then
+  for net in resnet50 text_lstm dinosaur_names; do
+    timeout 60 "$nsys" profile --stats=true --force-overwrite=true -o "/tmp/kiln-profile-$net" \
+      "$bundle/bin/kiln-bench" --benchmark_filter="^BM_$net/train_b[0-9]*/manual/cuda\$" --benchmark_min_time=0.05 \
+      > "$out/profile-$net.txt" 2>&1
+  done
 fi
 if [ -x "$bundle/bin/kiln-signs-cnn" ]; then
   (cd "$here" && "$bundle/bin/kiln-signs-cnn" train --device cuda --epochs 4) > "$out/signs-cnn.txt" 2>&1
