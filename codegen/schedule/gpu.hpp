@@ -16,7 +16,9 @@
                       conv_dw, and the sums over images (bias and batch norm): the sum is
                       first split by sample (rfactor), a thread per (weight, sample),
                       then the samples are summed, a thread per weight.
-      cost            split by sample the same way, then summed by one thread.
+      whole sums      the cost, and each weight tensor's squares for L2: 1024 partial
+                      sums over the terms taken as one sequence (thread u every 1024th,
+                      from u), then summed by one thread.
       recurrence      a block per sample, a thread per slot: the steps and the
                       iterations of a step (the product's chunks, then each finishing phase)
                       are serial loops of the block, a barrier after each, since a phase
@@ -131,6 +133,30 @@ inline void split_by_sample(Func f, const RDom& r) {
     }
     Var u(f.name() + "_u");
     Func partial = f.update().rfactor(Halide::RVar(r[r.dimensions() - 1]), u);
+    root_flat(partial);
+    flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
+}
+
+// A whole tensor summed into one value (the cost; for L2, a weight tensor's squares): its
+// terms taken as one sequence, `lanes` partial sums, thread u adding terms u, u + lanes, ...
+// (adjacent threads read adjacent terms), then one thread adds the partial sums. (By sample,
+// as split_by_sample does, left a weight tensor's sum to as many threads as its last
+// dimension has entries: one for a 1x1 convolution's 1M weights.)
+inline void tree_sum(Func f, const RDom& r) {
+    constexpr int lanes = 1024;
+    f.compute_root();
+    flat(f, pure_vars(f, 0), f.name() + "_s0");
+    Halide::RVar all(r[0]);
+    for (int d = 1; d < r.dimensions(); ++d) {
+        Halide::RVar fused(f.name() + "_all" + std::to_string(d));
+        f.update().fuse(all, Halide::RVar(r[d]), fused);
+        all = fused;
+    }
+    Halide::RVar ro(f.name() + "_ro"), ri(f.name() + "_ri");
+    f.update().split(all, ro, ri, lanes, TailStrategy::GuardWithIf);
+    Var u(f.name() + "_u");
+    Func partial = f.update().rfactor(ri, u);
+    partial.update().reorder(ro, u);  // rfactor kept ro outside u: it would loop on the host
     root_flat(partial);
     flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
 }
@@ -304,8 +330,8 @@ inline void schedule_cuda(const stage_list& stages) {
         }
         case stage_kind::conv: conv(s); break;
         case stage_kind::conv_dw:
-        case stage_kind::batch_sum:
-        case stage_kind::scalar_sum: split_by_sample(f, s.r); break;
+        case stage_kind::batch_sum: split_by_sample(f, s.r); break;
+        case stage_kind::scalar_sum: tree_sum(f, s.r); break;
         case stage_kind::pointwise:
         case stage_kind::depthwise:
         case stage_kind::transpose:
