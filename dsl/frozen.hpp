@@ -17,8 +17,17 @@
 
 namespace kiln {
 
+// A recurrent layer's initial-state size (with_state), kept through frozen().
+template <class L>
+struct frozen_state {};
+template <class L>
+    requires requires { L::initial_state_size; }
+struct frozen_state<L> {
+    static constexpr int initial_state_size = L::initial_state_size, hidden = L::hidden;
+};
+
 template <layer L>
-struct frozen_t {
+struct frozen_t : frozen_state<L> {
     static_assert(!is_loss_layer<L>(), "frozen(): a loss has nothing to freeze");
     using base = L;
     static constexpr const char* kind = L::kind;

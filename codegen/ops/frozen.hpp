@@ -4,7 +4,8 @@
 // layer lies below, propagates d_in through that inference form:
 //   batch norm   dx = dy gamma / sqrt(running_var + eps)   (an affine map per channel)
 //   dropout      dx = dy                                  (the identity)
-//   otherwise    L's own d_in (conv2d, dense, ... do not depend on training mode)
+//   otherwise    L's own d_in (conv2d, dense, ... do not depend on training mode), and
+//                a recurrent layer's d of its initial state (with_state)
 #include "codegen/context.hpp"
 #include "codegen/ops/batch_norm.hpp"
 #include "dsl/frozen.hpp"
@@ -34,7 +35,8 @@ struct op<frozen_t<L>> {
         } else if constexpr (std::is_same_v<L, dropout_t>) {
             return {dy, {}};
         } else {
-            return {op<L>::backward(inference(c), x, y, dy, p).d_in, {}};
+            const grads g = op<L>::backward(inference(c), x, y, dy, p);
+            return {g.d_in, {}, g.d_state};  // d_state: with_state's s, when it has a gradient
         }
     }
 };

@@ -218,6 +218,13 @@ struct state_case {
     }
 };
 
+// frozen(lstm) reading with_state: the same maths (an lstm has no training-mode form), its
+// weights without gradients, and d s through it into the dense that computes s
+struct frozen_state_case : state_case<decltype(lstm<3>)> {
+    static constexpr auto net =
+        with_state(seq, init) >> frozen(lstm<3>(return_sequences)) >> flatten >> dense<2> >> loss::mse;
+};
+
 // x (F, T, N) with its steps reversed
 tensor reversed(const tensor& x, int F, int T, int n) {
     tensor y(x.size());
@@ -299,7 +306,8 @@ TEMPLATE_TEST_CASE("rnn, lstm, gru: forward by the cell equations, BPTT against 
                    (bidirectional_case<std::remove_cvref_t<decltype(lstm<3>)>, true>),
                    (bidirectional_case<std::remove_cvref_t<decltype(gru<3>)>, false>),
                    (bidirectional_case<std::remove_cvref_t<decltype(rnn<3>)>, true>), embedding_case,
-                   state_case<decltype(rnn<3>)>, state_case<decltype(lstm<3>)>, state_case<decltype(gru<3>)>) {
+                   state_case<decltype(rnn<3>)>, state_case<decltype(lstm<3>)>, state_case<decltype(gru<3>)>,
+                   frozen_state_case) {
     check_op<TestType>();
 }
 
