@@ -155,6 +155,10 @@ struct settings {
     bool train = true;     // false: a FORWARD_ONLY build, inference only
 };
 
+// The training step every comparison takes: L2 on, dropout (where the network has it)
+// with a fixed stream.
+step_settings measured_step(const settings& s, std::uint32_t step = 2) { return {0.05f, s.keep_prob, 11, step}; }
+
 // What one model computes from the same parameters and batch: the values compared.
 struct outcome {
     std::vector<float> prediction, gradients, parameters_after, prediction_after;
@@ -168,14 +172,14 @@ outcome run(model<Net>& m, std::span<const float> params, std::span<const float>
     std::ranges::copy(params, m.parameters().begin());
     o.prediction = m.predict(x, n);
     if (!s.train) return o;
-    o.cost = m.compute_gradients(x, y, n, step_settings{0.05f, s.keep_prob, 11, 2});
+    o.cost = m.compute_gradients(x, y, n, measured_step(s));
     o.gradients.assign(m.gradients().begin(), m.gradients().end());
     // SGD: its update is the gradient times the rate, so the parameters differ by what the
     // gradients do. (Adam divides each gradient by its own root mean square: a gradient
     // that is rounding, near zero, turns into a full step of either sign. The GPU's
     // optimizers are compared on equal inputs below.)
     sgd opt(0.01f);
-    for (std::uint32_t step = 0; step < 2; ++step) m.train_step(x, y, n, opt, step_settings{0.05f, s.keep_prob, 11, step});
+    for (std::uint32_t step = 0; step < 2; ++step) m.train_step(x, y, n, opt, measured_step(s, step));
     o.parameters_after.assign(m.parameters().begin(), m.parameters().end());
     o.prediction_after = m.predict(x, n);
     return o;
@@ -205,7 +209,7 @@ template <class Net>
 std::vector<double> float64_gradients(const kernel_set& kernels, std::span<const float> params, std::span<const float> x,
                                       std::span<const float> y, std::size_t n, const settings& s) {
     if (kernels.grad_f64.call == nullptr || !s.train) return {};
-    f64_evaluator<Net> f64(kernels, x, y, n, step_settings{0.05f, s.keep_prob, 11, 2});
+    f64_evaluator<Net> f64(kernels, x, y, n, measured_step(s));
     const std::vector<double> theta(params.begin(), params.end());
     f64.cost_and_gradient(theta);
     return {f64.gradient().begin(), f64.gradient().end()};
