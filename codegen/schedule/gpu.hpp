@@ -22,9 +22,9 @@
       recurrence      a block per sample, a thread per slot: the steps and the
                       iterations of a step (the product's chunks, then each finishing phase)
                       are serial loops of the block, a barrier after each, since a phase
-                      reads slots other threads finished in the one before. (This form
-                      compiles to the kernels intended - checked in the PTX - but has not
-                      yet run on a GPU; the thread-per-sample form it replaced had.)
+                      reads slots other threads finished in the one before.
+    The whole sums and the recurrence's block form compile to the kernels intended (checked
+    in the PTX and the launches) but have not yet run on a GPU; the forms they replaced had.
     In a dense or conv kernel the compute threads are one dimension (the tile's two thread
     loops fused, constant extents) and each staged chunk loads along one dimension, so the
     stages that share the kernel agree on the block's shape. Tiles divide the weights'
@@ -176,7 +176,7 @@ inline void tree_sum(Func f, const RDom& r) {
 inline void recurrence(const stage& s) {
     Func S = s.f;
     constexpr int max_threads = 1024, max_shared_bytes = 48 * 1024;
-    const int chunk_bytes = s.chunk * s.inner_extent * 4;  // W_h's slots are at most S's
+    const int chunk_bytes = s.chunk * s.inner_extent * static_cast<int>(sizeof(float));  // W_h's slots <= S's
     if (!s.kernel.defined() || s.inner_extent > max_threads || chunk_bytes > max_shared_bytes) {
         root_flat(S, s.inner_extent);
         return;
