@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -102,9 +103,9 @@ bool skipped() {
 // message. floor: for gradients, the largest gradient of the whole network. A tensor whose
 // true gradient is zero (a convolution's bias under batch norm) holds only rounding, on the
 // scale of the sums it came from, not of its own values. noise: the tensor's float32 noise
-// floor (see the top).
+// floor (see the top). explain: more for the message, asked for only when the check fails.
 void require_close(const std::string& what, std::span<const float> cpu, std::span<const float> gpu, double tol,
-                   double floor = 0, double noise = 0) {
+                   double floor = 0, double noise = 0, const std::function<std::string()>& explain = {}) {
     REQUIRE(cpu.size() == gpu.size());
     double scale = floor, worst = 0;
     std::size_t at = 0;
@@ -115,11 +116,13 @@ void require_close(const std::string& what, std::span<const float> cpu, std::spa
         const double d = std::abs(static_cast<double>(cpu[i]) - gpu[i]);
         if (d > worst || std::isnan(d)) worst = d, at = i;
     }
+    const bool close = worst <= tol * scale + 1e-6 + noise;
     INFO(what << ": " << cpu.size() << " values, scale (largest |cpu|, or the floor) " << scale << ", worst difference " << worst
               << " at " << at << " (cpu " << (cpu.empty() ? 0.f : cpu[at]) << ", cuda " << (gpu.empty() ? 0.f : gpu[at])
-              << "), tolerance " << tol << " x " << scale << " + 1e-6 + noise floor " << noise);
+              << "), tolerance " << tol << " x " << scale << " + 1e-6 + noise floor " << noise
+              << ((finite && close) || !explain ? "" : "; " + explain()));
     CHECK(finite);
-    CHECK(worst <= tol * scale + 1e-6 + noise);
+    CHECK(close);
 }
 
 // Inputs: uniform in [-1, 1], or whole numbers below `indices` (an embedding's input).
@@ -203,8 +206,8 @@ double largest_difference(const std::vector<A>& a, const std::vector<B>& b, std:
 }
 
 // The gradients of the network's float64 build at the same point (empty where it has none,
-// NO_GRADCHECK): in a failure's message, how far each side is from them, to tell the side
-// that rounds worse from a wrong one. Not a criterion.
+// NO_GRADCHECK): in a failing gradient's message, how far each side is from them, to tell
+// the side that rounds worse from a wrong one. Not a criterion, so computed only on a failure.
 template <class Net>
 std::vector<double> float64_gradients(const kernel_set& kernels, std::span<const float> params, std::span<const float> x,
                                       std::span<const float> y, std::size_t n, const settings& s) {
@@ -240,7 +243,7 @@ void agree_on(const kernel_set& kernels, const std::string& schedule, const sett
         return margin * d;
     };
     const outcome got = run(gpu, p0, x, y, n, s);
-    const std::vector<double> exact = float64_gradients<Net>(kernels, p0, x, y, n, s);
+    std::optional<std::vector<double>> exact;  // float64_gradients, once a gradient disagrees
 
     require_close("prediction", want.prediction, got.prediction, s.tol, 0,
                   noise(&outcome::prediction, 0, want.prediction.size()));
@@ -258,14 +261,17 @@ void agree_on(const kernel_set& kernels, const std::string& schedule, const sett
     for (const param_entry& e : Net::params) {
         if (e.spec.frozen) continue;
         const std::size_t at = e.offset - Net::frozen_size;
-        std::ostringstream f64;
-        if (exact.empty()) f64 << "no float64 build";
-        else f64 << "from the float64 build's: the cpu's within " << largest_difference(exact, want.gradients, at, e.spec.size())
-                 << ", the cuda's within " << largest_difference(exact, got.gradients, at, e.spec.size());
-        INFO(f64.str());
+        auto against_f64 = [&] {
+            if (!exact) exact = float64_gradients<Net>(kernels, p0, x, y, n, s);
+            if (exact->empty()) return std::string("no float64 build");
+            std::ostringstream text;
+            text << "from the float64 build's: the cpu's within " << largest_difference(*exact, want.gradients, at, e.spec.size())
+                 << ", the cuda's within " << largest_difference(*exact, got.gradients, at, e.spec.size());
+            return text.str();
+        };
         // a running average (not trainable) is a value, compared on its own scale
         require_close("d " + std::string(e.name.view()), wg.subspan(at, e.spec.size()), gg.subspan(at, e.spec.size()), s.tol,
-                      e.spec.trainable ? largest : 0, noise(&outcome::gradients, at, e.spec.size()));
+                      e.spec.trainable ? largest : 0, noise(&outcome::gradients, at, e.spec.size()), against_f64);
     }
     require_close("parameters after 2 SGD steps", want.parameters_after, got.parameters_after, s.tol, 0,
                   noise(&outcome::parameters_after, 0, want.parameters_after.size()));
