@@ -77,26 +77,43 @@ void copy_on_device(halide_buffer_t* from, halide_buffer_t* to) {
     to->flags &= ~static_cast<std::uint64_t>(halide_buffer_flag_host_dirty);
 }
 
-device_arena::device_arena(float* host, std::size_t size) : all_(host, static_cast<int>(size)) {
-    check("allocating the parameter arena on the GPU", all_.device_malloc(cuda_device()));
+arena::arena(std::size_t size, device_kind where) : host_(size, 0.f) {
+    if (size == 0) return;
+    all_ = Halide::Runtime::Buffer<float>(host_.data(), static_cast<int>(size));
+    if (where == device_kind::cuda) {
+        check("allocating an arena on the GPU", all_.device_malloc(cuda_device()));
+        device_behind_ = true;  // its device memory holds nothing yet
+    }
 }
 
-Halide::Runtime::Buffer<float> device_arena::view(std::size_t offset, const std::vector<int>& dims) {
-    Halide::Runtime::Buffer<float> v = make_view(all_.data() + offset, dims);
-    const std::uint64_t base = all_.raw_buffer()->device;
-    check("viewing the arena", v.device_wrap_native(cuda_device(), base + offset * sizeof(float)));
+std::span<const float> arena::read() const {
+    if (host_behind_) {
+        all_.set_host_dirty(false);
+        all_.set_device_dirty(true);
+        check("copying from the GPU", all_.copy_to_host());
+        host_behind_ = false;
+    }
+    return host_;
+}
+
+std::span<float> arena::write() {
+    read();
+    device_behind_ = on_gpu();
+    return host_;
+}
+
+Halide::Runtime::Buffer<float> arena::view(std::size_t offset, const std::vector<int>& dims) {
+    Halide::Runtime::Buffer<float> v = make_view(host_.data() + offset, dims);
+    if (on_gpu())
+        check("viewing an arena", v.device_wrap_native(cuda_device(), all_.raw_buffer()->device + offset * sizeof(float)));
     return v;
 }
 
-void device_arena::upload() {
+void arena::to_device() const {
+    if (!device_behind_) return;
     all_.set_host_dirty(true);
     check("copying to the GPU", all_.copy_to_device(cuda_device()));
-}
-
-void device_arena::download() {
-    all_.set_host_dirty(false);
-    all_.set_device_dirty(true);
-    check("copying from the GPU", all_.copy_to_host());
+    device_behind_ = false;
 }
 
 }  // namespace kiln

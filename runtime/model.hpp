@@ -36,6 +36,7 @@
 #include "runtime/kernels.hpp"
 #include "runtime/optimizer.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/segmented.hpp"
 
 namespace kiln {
 
@@ -80,23 +81,14 @@ class model {
     explicit model(const kernel_set& kernels, std::string_view schedule = "manual",
                    device_kind device = device_kind::cpu)
         : kernels_(&kernels), variant_(&kernels.find(schedule, target_name(device))), device_(device),
-          params_(Net::param_size, 0.f), grads_(Net::grad_size, 0.f) {
-        const bool gpu = device == device_kind::cuda;
-        if (gpu) {
-            param_arena_ = device_arena(params_.data(), params_.size());
-            if (!grads_.empty()) grad_arena_ = device_arena(grads_.data(), grads_.size());
-            if (!grads_.empty()) {
-                trainable_view_ = param_arena_.view(Net::frozen_size, {static_cast<int>(Net::grad_size)});
-                grad_all_view_ = grad_arena_.view(0, {static_cast<int>(Net::grad_size)});
-            }
-            params_stale_on_device_ = true;
+          params_(Net::param_size, device), grads_(Net::grad_size, device), segments_(kernels.network, device) {
+        if (Net::grad_size > 0) {
+            trainable_view_ = params_.view(Net::frozen_size, {static_cast<int>(Net::grad_size)});
+            grad_all_view_ = grads_.view(0, {static_cast<int>(Net::grad_size)});
         }
         for (const param_entry& e : Net::params) {
-            param_views_.push_back(gpu ? param_arena_.view(e.offset, param_dims(e))
-                                       : make_view(params_.data() + e.offset, param_dims(e)));
-            if (!e.spec.frozen)
-                grad_views_.push_back(gpu ? grad_arena_.view(e.offset - Net::frozen_size, param_dims(e))
-                                          : make_view(grads_.data() + (e.offset - Net::frozen_size), param_dims(e)));
+            param_views_.push_back(params_.view(e.offset, param_dims(e)));
+            if (!e.spec.frozen) grad_views_.push_back(grads_.view(e.offset - Net::frozen_size, param_dims(e)));
         }
     }
     model(const model&) = delete;  // the views point into this object's arenas
@@ -104,11 +96,11 @@ class model {
 
     // On a GPU each of these brings the host copy up to date first; the mutable ones also
     // send it back before the next step (the caller may write).
-    std::span<float> parameters() { return host_params(true); }
-    std::span<const float> parameters() const { return host_params(false); }
-    std::span<const float> gradients() const { return host_grads(false); }
+    std::span<float> parameters() { return params_.write(); }
+    std::span<const float> parameters() const { return params_.read(); }
+    std::span<const float> gradients() const { return grads_.read(); }
     // mutable, for what runs between the backward pass and the update (clipping)
-    std::span<float> gradients() { return host_grads(true); }
+    std::span<float> gradients() { return grads_.write(); }
     // The parameters that gradients() covers: all but the frozen head of the arena.
     std::span<float> trainable_parameters() { return parameters().subspan(Net::frozen_size); }
     std::string_view schedule() const { return variant_->schedule; }
@@ -116,7 +108,7 @@ class model {
     const kernel_set& kernels() const { return *kernels_; }
 
     void initialize(init_scheme scheme, std::uint64_t seed, double random_scale = 0.01) {
-        kiln::initialize<Net>(host_params(true), scheme, seed, random_scale);
+        kiln::initialize<Net>(params_.write(), scheme, seed, random_scale);
     }
 
     // Forward and backward on n samples: fills gradients(), returns the mean cost. For a
@@ -131,22 +123,23 @@ class model {
         auto labels = output_view(const_cast<float*>(y.data()), n);
         auto c = halide_view<float>::make_scalar(&cost);
         std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}, {"labels", labels.raw_buffer()}};
+        const std::vector<pipeline_arg> scalars{
+            pipeline_arg::of_scalar("l2", &settings.l2), pipeline_arg::of_scalar("keep_prob", &settings.keep_prob),
+            pipeline_arg::of_scalar("seed", &settings.seed), pipeline_arg::of_scalar("step", &settings.step)};
         to_device();
         add_params(args);
-        args.push_back(pipeline_arg::of_scalar("l2", &settings.l2));
-        args.push_back(pipeline_arg::of_scalar("keep_prob", &settings.keep_prob));
-        args.push_back(pipeline_arg::of_scalar("seed", &settings.seed));
-        args.push_back(pipeline_arg::of_scalar("step", &settings.step));
+        args.insert(args.end(), scalars.begin(), scalars.end());
         args.push_back({"cost", c.raw_buffer()});
         for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i)
             if (!Net::params[i].spec.frozen)
                 args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g++].raw_buffer(), gpu()});
-        grads_stale_on_host_ = gpu();
+        grads_.written_on_device();
         // An autoscheduled build cannot take a batch under its vector width; the maths of
         // every variant is the same, so such a batch (a last, short mini-batch) runs manual.
         const kernel_variant& v =
             n >= static_cast<std::size_t>(variant_->min_batch) ? *variant_ : kernels_->find("manual", target_name(device_));
-        if (!v.segments.empty()) return segmented_gradients(v, x, y, n, settings);
+        if (!v.segments.empty())
+            return segments_.gradients(v, in.raw_buffer(), labels.raw_buffer(), n, param_views_, grad_views_, scalars);
         call_pipeline(kernels_->network, v.grad, args, gpu());
         return cost;
     }
@@ -170,9 +163,9 @@ class model {
             return out;
         }
         to_device();
-        if (!variant_->segments.empty()) return segmented_predict(x, n);
-        std::vector<float> out(n * output_size);
         auto in = input_view(x, n);
+        if (!variant_->segments.empty()) return segments_.predict(*variant_, in.raw_buffer(), n, param_views_);
+        std::vector<float> out(n * output_size);
         auto o = output_view(out.data(), n);
         std::vector<pipeline_arg> args{{"input0", in.raw_buffer()}};
         add_params(args);
@@ -196,7 +189,7 @@ class model {
         metadata["kiln.network"] = kernels_->network;
         metadata["kiln.format"] = "1";
         std::vector<tensor_ref> refs;
-        const std::span<const float> params = host_params(false);
+        const std::span<const float> params = params_.read();
         for (const param_entry& e : Net::params)
             refs.push_back({std::string(e.name.view()), checkpoint_shape(e), dtype::f32,
                             const_cast<float*>(params.data() + e.offset)});
@@ -204,10 +197,10 @@ class model {
     }
 
     std::map<std::string, std::string> load(const std::filesystem::path& path) {
-        host_params(true);
+        float* const params = params_.write().data();
         std::vector<tensor_ref> refs;
         for (const param_entry& e : Net::params)
-            refs.push_back({std::string(e.name.view()), checkpoint_shape(e), dtype::f32, params_.data() + e.offset});
+            refs.push_back({std::string(e.name.view()), checkpoint_shape(e), dtype::f32, params + e.offset});
         auto meta = load_checkpoint(path, refs);
         if (auto it = meta.find("kiln.network"); it != meta.end() && it->second != kernels_->network)
             throw error(path.string() + " was saved by network '" + it->second + "', not '" +
@@ -220,7 +213,7 @@ class model {
     // with its shape; otherwise nothing is written. Returns the parameters the file lacks,
     // which keep their values.
     std::vector<std::string> load_subset(const std::filesystem::path& path) {
-        host_params(true);
+        float* const params = params_.write().data();
         std::vector<tensor_ref> refs;
         std::vector<std::string> problems, missing;
         std::vector<bool> found(Net::params.size(), false);
@@ -232,7 +225,7 @@ class model {
                                    shape_text(checkpoint_shape(Net::params[i])) + " in the network");
             else {
                 found[i] = true;
-                refs.push_back({t.name, t.shape, dtype::f32, params_.data() + Net::params[i].offset});
+                refs.push_back({t.name, t.shape, dtype::f32, params + Net::params[i].offset});
             }
         }
         if (!problems.empty()) {
@@ -265,9 +258,9 @@ class model {
             for (const std::string& p : problems) text += "\n  " + p;
             throw error(text);
         }
-        host_params(true);
+        const std::span<float> params = params_.write();
         for (const auto& t : tensors)
-            std::copy(t.data.begin(), t.data.end(), params_.begin() + static_cast<std::ptrdiff_t>(Net::params[find_param(t.name)].offset));
+            std::copy(t.data.begin(), t.data.end(), params.begin() + static_cast<std::ptrdiff_t>(Net::params[find_param(t.name)].offset));
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             if (!found[i]) missing.emplace_back(Net::params[i].name.view());
         return missing;
@@ -299,22 +292,21 @@ class model {
         for (std::size_t b = 0; b < count; ++b) {
             const batch_view v = mb[b];
             compute_gradients(v.x, v.y, v.size);
-            host_grads(false);
-            host_params(false);
+            const std::span<const float> grads = grads_.read(), params = params_.read();
             for (const param_entry& e : Net::params) {
                 const double m = momentum[static_cast<std::size_t>(e.node)];
                 if (e.spec.trainable || e.spec.frozen || m < 0) continue;
-                const float* now = grads_.data() + (e.offset - Net::frozen_size);
-                const float* old = params_.data() + e.offset;
+                const float* now = grads.data() + (e.offset - Net::frozen_size);
+                const float* old = params.data() + e.offset;
                 for (std::size_t i = 0; i < e.spec.size(); ++i) sum[e.offset + i] += (now[i] - m * old[i]) / (1 - m);
             }
         }
         std::size_t layers = 0;
-        host_params(true);
+        const std::span<float> params = params_.write();
         for (const param_entry& e : Net::params) {
             if (e.spec.trainable || e.spec.frozen || momentum[static_cast<std::size_t>(e.node)] < 0 || count == 0) continue;
             for (std::size_t i = 0; i < e.spec.size(); ++i)
-                params_[e.offset + i] = static_cast<float>(sum[e.offset + i] / static_cast<double>(count));
+                params[e.offset + i] = static_cast<float>(sum[e.offset + i] / static_cast<double>(count));
             layers += std::string_view(e.name.view()).ends_with("running_mean");
         }
         return layers;
@@ -322,14 +314,12 @@ class model {
 
     // The values of parameter `name` (its Halide layout), or an error naming what exists.
     std::span<const float> parameter(std::string_view name) const {
-        const std::size_t i = find_param(name);
-        if (i == Net::params.size()) throw error(std::string(kernels_->network) + ": no parameter named " + std::string(name));
-        return host_params(false).subspan(Net::params[i].offset, Net::params[i].spec.size());
+        const param_entry& e = named(name);
+        return params_.read().subspan(e.offset, e.spec.size());
     }
     std::span<float> parameter(std::string_view name) {
-        const std::span<const float> c = std::as_const(*this).parameter(name);
-        host_params(true);
-        return {const_cast<float*>(c.data()), c.size()};
+        const param_entry& e = named(name);
+        return params_.write().subspan(e.offset, e.spec.size());
     }
 
     static double accuracy(std::span<const float> p, std::span<const float> y, std::size_t n) {
@@ -345,35 +335,10 @@ class model {
     }
 
   private:
-    // ---------------------------------------------------------------- where the arenas are
     bool gpu() const { return device_ == device_kind::cuda; }
-    // The host copy of the parameters, current; `write`: the caller may change it, so the
-    // GPU copy is refreshed before the next pipeline.
-    std::span<float> host_params(bool write) const {
-        if (params_stale_on_host_) {
-            param_arena_.download();
-            params_stale_on_host_ = false;
-        }
-        if (write && gpu()) params_stale_on_device_ = true;
-        return const_cast<std::vector<float>&>(params_);
-    }
-    std::span<float> host_grads(bool write) const {
-        if (grads_stale_on_host_) {
-            grad_arena_.download();
-            grads_stale_on_host_ = false;
-        }
-        if (write && gpu()) grads_stale_on_device_ = true;
-        return const_cast<std::vector<float>&>(grads_);
-    }
     void to_device() const {
-        if (params_stale_on_device_) {
-            param_arena_.upload();
-            params_stale_on_device_ = false;
-        }
-        if (grads_stale_on_device_) {
-            grad_arena_.upload();
-            grads_stale_on_device_ = false;
-        }
+        params_.to_device();
+        grads_.to_device();
     }
 
     // The optimizer's update, then the running averages (recomputed by the step, not learned)
@@ -381,11 +346,13 @@ class model {
     template <class Optimizer>
     void apply_step(Optimizer& opt) {
         if (!gpu()) {
-            opt.step(trainable_parameters(), grads_);
+            const std::span<float> params = params_.write();
+            const std::span<const float> grads = grads_.read();
+            opt.step(params.subspan(Net::frozen_size), grads);
             for (const param_entry& e : Net::params)
                 if (!e.spec.trainable && !e.spec.frozen)
-                    std::copy_n(grads_.begin() + static_cast<std::ptrdiff_t>(e.offset - Net::frozen_size),
-                                e.spec.size(), params_.begin() + static_cast<std::ptrdiff_t>(e.offset));
+                    std::copy_n(grads.begin() + static_cast<std::ptrdiff_t>(e.offset - Net::frozen_size),
+                                e.spec.size(), params.begin() + static_cast<std::ptrdiff_t>(e.offset));
             return;
         }
         to_device();
@@ -396,130 +363,18 @@ class model {
             if (!e.spec.trainable) copy_on_device(grad_views_[g].raw_buffer(), param_views_[i].raw_buffer());
             ++g;
         }
-        params_stale_on_host_ = true;
-    }
-
-    // ---------------------------------------------------------------- segmented networks
-    // A network built as several pipelines (kiln_add_network SEGMENTS): segment k is nodes
-    // [b[k], b[k + 1]) of the table, and reads node b[k] - 1's value in its natural dims.
-    std::vector<int> bounds_of(const kernel_variant& v) const {
-        std::vector<int> b = Net::segment_bounds(static_cast<int>(v.segments.size()));
-        if (b.size() != v.segments.size() + 1)
-            throw error(std::string(kernels_->network) + ": built as " + std::to_string(v.segments.size()) +
-                        " segments, but the network cuts into " + std::to_string(b.size() - 1) + "; rebuild");
-        return b;
-    }
-    void add_segment_params(std::vector<pipeline_arg>& args, int begin, int end) const {
-        for (std::size_t i = 0; i < Net::params.size(); ++i)
-            if (Net::params[i].node >= begin && Net::params[i].node < end)
-                args.push_back({argument_name(Net::params[i]), param_views_[i].raw_buffer(), gpu()});
-    }
-    static void add_settings(std::vector<pipeline_arg>& args, const step_settings& st) {
-        args.push_back(pipeline_arg::of_scalar("l2", &st.l2));
-        args.push_back(pipeline_arg::of_scalar("keep_prob", &st.keep_prob));
-        args.push_back(pipeline_arg::of_scalar("seed", &st.seed));
-        args.push_back(pipeline_arg::of_scalar("step", &st.step));
-    }
-
-    // The value at a cut (node `node`, n samples, natural dims (c, x, y, n)) in buffer
-    // `slot`, kept from call to call
-    // (fresh buffers each step cost page faults); on a GPU it also has device memory and is
-    // passed resident, so a step's activations never visit the host. A map: references to
-    // one slot stay valid while another is made.
-    halide_view<float>& boundary(std::size_t slot, int node, std::size_t n) const {
-        const std::vector<int> dims = with_batch(Net::node_table[static_cast<std::size_t>(node)].out, n);
-        halide_view<float>& b = seg_bufs_[slot];
-        bool same = b.data() != nullptr && b.dimensions() == static_cast<int>(dims.size());
-        for (std::size_t d = 0; same && d < dims.size(); ++d) same = b.dim(static_cast<int>(d)).extent() == dims[d];
-        if (!same) {
-            b = halide_view<float>(dims);
-            if (gpu() && b.device_malloc(cuda_device()) != 0)
-                throw error(std::string(kernels_->network) + ": allocating a segment's activations on the GPU failed: " +
-                            take_halide_error());
-        }
-        return b;
-    }
-    static constexpr std::size_t act_slot = 0, d_slot = 1 << 16;  // slot ranges: values, gradients
-
-    std::vector<float> segmented_predict(std::span<const float> x, std::size_t n) const {
-        const std::vector<int> b = bounds_of(*variant_);
-        auto x0 = input_view(x, n);
-        halide_view<float>* in = nullptr;
-        for (std::size_t k = 0; k < variant_->segments.size(); ++k) {
-            const int begin = b[k], end = b[k + 1];
-            halide_view<float>& ov = boundary(act_slot + k + 1, end - 1, n);
-            std::vector<pipeline_arg> args{{"input0", k == 0 ? x0.raw_buffer() : in->raw_buffer(), k > 0 && gpu()}};
-            add_segment_params(args, begin, end);
-            args.push_back({"prediction", ov.raw_buffer(), gpu()});
-            call_pipeline(kernels_->network, variant_->segments[k].forward, args, gpu());
-            in = &ov;
-        }
-        if (gpu() && in->copy_to_host() != 0)
-            throw error(std::string(kernels_->network) + ": copying the predictions from the GPU failed: " +
-                        take_halide_error());
-        return std::vector<float>(in->data(), in->data() + in->number_of_elements());
-    }
-
-    // Forward in training mode through every segment but the last, keeping each segment's
-    // input; then grad from the last segment back, each one's d_input the previous one's
-    // d_output. Each grad pipeline recomputes its segment's forward from the kept input.
-    float segmented_gradients(const kernel_variant& v, std::span<const float> x, std::span<const float> y,
-                              std::size_t n, const step_settings& settings) {
-        const std::vector<int> b = bounds_of(v);
-        const std::size_t K = v.segments.size();
-        auto x0 = input_view(x, n);
-        // segment k's input: the batch, or the value kept at cut k
-        auto input_of = [&](std::size_t k) {
-            return pipeline_arg("input0", k == 0 ? x0.raw_buffer() : boundary(act_slot + k, b[k] - 1, n).raw_buffer(),
-                                k > 0 && gpu());
-        };
-        for (std::size_t k = 0; k + 1 < K; ++k) {
-            halide_view<float>& ov = boundary(act_slot + k + 1, b[k + 1] - 1, n);
-            std::vector<pipeline_arg> args{input_of(k)};
-            add_segment_params(args, b[k], b[k + 1]);
-            add_settings(args, settings);
-            args.push_back({"prediction", ov.raw_buffer(), gpu()});
-            call_pipeline(kernels_->network, v.segments[k].train_forward, args, gpu());
-        }
-        float total = 0;
-        halide_view<float>* d_out = nullptr;
-        auto labels = output_view(const_cast<float*>(y.data()), n);
-        for (std::size_t k = K; k-- > 0;) {
-            const int begin = b[k], end = b[k + 1];
-            float cost = 0;
-            std::vector<pipeline_arg> args{input_of(k)};
-            if (k + 1 == K) args.push_back({"labels", labels.raw_buffer()});
-            else args.push_back({"d_output", d_out->raw_buffer(), gpu()});
-            add_segment_params(args, begin, end);
-            add_settings(args, settings);
-            auto c = halide_view<float>::make_scalar(&cost);
-            args.push_back({"cost", c.raw_buffer()});
-            const bool wants_d_input = k > 0 && codegen_trainable_before(begin);
-            halide_view<float>* d_in = wants_d_input ? &boundary(d_slot + k, begin - 1, n) : nullptr;
-            if (wants_d_input) args.push_back({"d_input", d_in->raw_buffer(), gpu()});
-            for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i) {
-                if (Net::params[i].spec.frozen) continue;
-                if (Net::params[i].node >= begin && Net::params[i].node < end)
-                    args.push_back({"d_" + argument_name(Net::params[i]), grad_views_[g].raw_buffer(), gpu()});
-                ++g;
-            }
-            call_pipeline(kernels_->network, v.segments[k].grad, args, gpu());
-            total += cost;
-            d_out = d_in;
-            if (!wants_d_input) break;  // nothing below has a gradient
-        }
-        return total;
-    }
-    static bool codegen_trainable_before(int node) {
-        for (const param_entry& e : Net::params)
-            if (e.node < node && !e.spec.frozen) return true;
-        return false;
+        params_.written_on_device();
     }
 
     static std::size_t find_param(std::string_view name) {
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             if (Net::params[i].name.view() == name) return i;
         return Net::params.size();
+    }
+    const param_entry& named(std::string_view name) const {
+        const std::size_t i = find_param(name);
+        if (i == Net::params.size()) throw error(std::string(kernels_->network) + ": no parameter named " + std::string(name));
+        return Net::params[i];
     }
     static std::string shape_text(const std::vector<std::int64_t>& s) {
         std::string t = "[";
@@ -580,14 +435,12 @@ class model {
     const kernel_set* kernels_;
     const kernel_variant* variant_;
     device_kind device_;
-    std::vector<float> params_, grads_;
-    // CUDA: the GPU twins of params_ and grads_, and which side is behind
-    mutable device_arena param_arena_, grad_arena_;
-    mutable bool params_stale_on_host_ = false, params_stale_on_device_ = false;
-    mutable bool grads_stale_on_host_ = false, grads_stale_on_device_ = false;
+    // the parameters (frozen head, then trainable tail) and the trainable tail's gradients;
+    // on a GPU each has its twin there
+    arena params_, grads_;
     halide_view<float> trainable_view_, grad_all_view_;  // 1-D over the trainable range
     mutable std::vector<halide_view<float>> param_views_, grad_views_;
-    mutable std::map<std::size_t, halide_view<float>> seg_bufs_;  // segmented runs' buffers (boundary())
+    segment_runner<Net> segments_;  // for a variant built in segments
 };
 
 // Copies every parameter of `to` from the parameter of `from` with the same name (and
