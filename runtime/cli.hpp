@@ -12,8 +12,6 @@
     `train` ends with one JSON line: {"model", "train_accuracy", "test_accuracy",
     "final_cost", "train_seconds"}. Errors print "error: ..." and exit 1; a bad command
     line exits 2 with CLI11's message.                                                    */
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -104,86 +102,45 @@ void print_info(const app_spec& spec, const kernel_set& k) {
 }
 }  // namespace detail
 
-template <class Net>
-int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& spec) {
-    CLI::App app{"kiln-" + spec.name + ": " + spec.summary};
-    app.require_subcommand(0, 1);
-    fit_options fo = spec.fit;
+// What the command line asked for; parse_app_command() fills it (runtime/cli.cpp, where
+// CLI11 is compiled once rather than in every model's binary).
+struct app_command {
+    enum class verb { train, eval, predict, info, gradcheck };
+    verb what = verb::train;  // train also when no subcommand is given
+    fit_options fit{};
     std::string init_name, schedule = "manual", device = "cpu";
+    double init_scale = 0.01;
     std::optional<std::filesystem::path> data, checkpoint, plot_dir;
-    std::vector<std::string> inputs;
-    std::size_t epochs = 0, samples = 16, max_params = 2000;
+    std::vector<std::string> inputs;  // predict's
+    std::size_t epochs = 0;
+    std::size_t samples = 16, max_params = 2000;  // gradcheck's
     double epsilon = 1e-6;
     bool quiet = false;
+};
+// Parses argv against spec's defaults into cmd. Returns the exit status when the command
+// line ends the run by itself (--help: 0; a bad command line: CLI11's message, 2), else
+// nothing.
+std::optional<int> parse_app_command(int argc, char** argv, const app_spec& spec, app_command& cmd);
 
-    auto add_common = [&](CLI::App* c) {
-        c->add_option("--data", data, "data file (the course's HDF5 layout) instead of the default data")
-            ->check(CLI::ExistingFile);
-        c->add_option("--schedule", schedule, "compiled schedule to run (see `info`)");
-        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-            ->check(CLI::IsMember({"cpu", "cuda"}));
-        c->add_option("--seed", fo.seed, "seed of initialisation, shuffling and splits");
-    };
-    CLI::App* train = app.add_subcommand("train", "train on the data and report (the default)");
-    add_common(train);
-    train->add_option("--learning-rate,--lr", fo.learning_rate, "gradient descent step size")
-        ->check(CLI::PositiveNumber);
-    auto* iters = train->add_option("--iterations", fo.iterations, "optimizer steps")->check(CLI::PositiveNumber);
-    train->add_option("--epochs", epochs, "passes over the training set")->check(CLI::PositiveNumber)->excludes(iters);
-    train->add_option("--batch-size", fo.batch_size, "samples per step; 0 = the whole training set");
-    train->add_option("--init", init_name, "weight initialisation: zeros, random, xavier, he");
-    double init_scale = spec.init_scale;
-    train->add_option("--init-scale", init_scale, "the scale of --init random (0.01; the course's 'large' is 10)")
-        ->check(CLI::PositiveNumber);
-    train->add_option("--print-every", fo.print_every, "report the cost every N iterations")
-        ->check(CLI::PositiveNumber);
-    train->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
-    train->add_option("--plot", plot_dir, "write the cost curve (and other pictures) as PNG into this folder");
-    train->add_flag("--quiet", quiet, "print only the final JSON line");
-    auto add_regularisation = [&](CLI::App* c) {
-        c->add_option("--l2", fo.l2, "L2 regularisation lambda (cost += lambda / 2m sum W^2)");
-        c->add_option("--keep-prob", fo.keep_prob, "dropout keep probability in (0, 1]; 1 = off");
-    };
-    add_regularisation(train);
-    train->add_option("--optimizer", fo.optimizer, "sgd, momentum, rmsprop or adam");
-    train->add_option("--lr-decay", fo.lr_decay,
-                      "learning-rate decay per epoch: constant, exponential:RATE or interval:RATE:EPOCHS");
-    CLI::App* eval = app.add_subcommand("eval", "evaluate a checkpoint on the train and test data");
-    add_common(eval);
-    eval->add_option("--checkpoint", checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
-    CLI::App* predict = app.add_subcommand("predict", "classify inputs with a checkpoint");
-    predict->add_option("--checkpoint", checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
-    predict->add_option("--schedule", schedule, "compiled schedule to run");
-    predict->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-        ->check(CLI::IsMember({"cpu", "cuda"}));
-    predict->add_option("inputs", inputs, spec.predict_help)->required();
-    CLI::App* info = app.add_subcommand("info", "layers, shapes and parameter count");
-    CLI::App* grad = app.add_subcommand("gradcheck", "backprop against centred differences in float64");
-    add_common(grad);
-    grad->add_option("--checkpoint", checkpoint, "check at these parameters instead of fresh ones")
-        ->check(CLI::ExistingFile);
-    grad->add_option("--samples", samples, "training samples in the checked cost")->check(CLI::PositiveNumber);
-    grad->add_option("--max-params", max_params, "check a seeded sample of at most this many parameters")
-        ->check(CLI::PositiveNumber);
-    grad->add_option("--epsilon", epsilon, "finite-difference step")->check(CLI::PositiveNumber);
-    add_regularisation(grad);
+template <class Net>
+int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& spec) {
+    app_command cmd;
+    if (const std::optional<int> done = parse_app_command(argc, argv, spec, cmd)) return *done;
+    using verb = app_command::verb;
+    fit_options& fo = cmd.fit;
+    const std::optional<std::filesystem::path>& checkpoint = cmd.checkpoint;
+    const bool quiet = cmd.quiet;
 
     try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e);
-    }
-
-    try {
-        if (info->parsed()) {
+        if (cmd.what == verb::info) {
             detail::print_info<Net>(spec, kernels);
             return 0;
         }
-        model<Net> m(kernels, schedule, parse_device(device));
-        if (predict->parsed()) {
+        model<Net> m(kernels, cmd.schedule, parse_device(cmd.device));
+        if (cmd.what == verb::predict) {
             const auto meta = m.load(*checkpoint);
             const std::vector<std::string> classes = detail::split_classes(meta);
-            for (const std::string& in : inputs) {
+            for (const std::string& in : cmd.inputs) {
                 const std::vector<float> x = spec.sample_of(in);
                 const std::vector<float> p = m.predict(x, 1);
                 std::printf("%s:", in.c_str());
@@ -196,8 +153,8 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
             }
             return 0;
         }
-        auto [train_set, test_set] = spec.load(data, fo.seed);
-        if (eval->parsed()) {
+        auto [train_set, test_set] = spec.load(cmd.data, fo.seed);
+        if (cmd.what == verb::eval) {
             m.load(*checkpoint);
             const evaluation tr = m.evaluate(train_set), te = m.evaluate(test_set);
             std::printf("{\"model\":\"%s\",\"train_accuracy\":%s,\"test_accuracy\":%s,\"train_cost\":%s,"
@@ -207,26 +164,26 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
                         detail::json_number(te.cost).c_str());
             return 0;
         }
-        const init_scheme init = init_name.empty() ? spec.init : parse_init_scheme(init_name);
-        if (grad->parsed()) {
+        const init_scheme init = cmd.init_name.empty() ? spec.init : parse_init_scheme(cmd.init_name);
+        if (cmd.what == verb::gradcheck) {
             if (checkpoint) m.load(*checkpoint);
             else m.initialize(init, fo.seed, spec.init_scale);
-            const std::size_t n = std::min(samples, train_set.size());
+            const std::size_t n = std::min(cmd.samples, train_set.size());
             const std::size_t F = model<Net>::sample_size, O = model<Net>::output_size;
             const gradcheck_result r =
                 gradcheck(m, std::span(train_set.x).first(n * F), std::span(train_set.y).first(n * O), n,
-                          max_params, epsilon, fo.seed, 0, 0, step_settings{fo.l2, fo.keep_prob});
+                          cmd.max_params, cmd.epsilon, fo.seed, 0, 0, step_settings{fo.l2, fo.keep_prob});
             const bool ok = r.difference < 1e-7;
             std::printf("gradcheck: %zu of %zu parameters on %zu samples, float64, eps %g\n"
                         "difference ||g - g~|| / (||g|| + ||g~||) = %.3e  (threshold 1e-7): %s\n",
-                        r.checked, r.total, n, epsilon, r.difference,
+                        r.checked, r.total, n, cmd.epsilon, r.difference,
                         ok ? "backpropagation is correct" : "MISTAKE in backpropagation");
             return ok ? 0 : 1;
         }
         // train (also with no subcommand)
-        if (epochs > 0) { fo.epochs = epochs; fo.iterations = 0; }
+        if (cmd.epochs > 0) { fo.epochs = cmd.epochs; fo.iterations = 0; }
         fo.quiet = quiet;
-        m.initialize(init, fo.seed, init_scale);
+        m.initialize(init, fo.seed, cmd.init_scale);
         const fit_history h = fit(m, train_set, fo);
         if (spec.recalibrate_batch_norm > 0) {
             const std::size_t b = fo.batch_size == 0 ? train_set.size() : fo.batch_size;
@@ -243,7 +200,7 @@ int run_app(int argc, char** argv, const kernel_set& kernels, const app_spec& sp
             for (const std::string& c : train_set.classes) classes += (classes.empty() ? "" : ",") + c;
             m.save(*checkpoint, {{"kiln.schedule", std::string(m.schedule())}, {"kiln.classes", classes}});
         }
-        if (plot_dir) {
+        if (const auto& plot_dir = cmd.plot_dir) {
             std::filesystem::create_directories(*plot_dir);
             const double step = h.iteration.size() > 1 ? static_cast<double>(h.iteration[1]) : 1.0;
             plot_curve(*plot_dir / "cost.png", h.cost, step,
