@@ -65,7 +65,9 @@ std::optional<int> parse_app_command(int argc, char** argv, const app_spec& spec
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // app.exit prints the help or CLI11's message; its status is CLI11's own (105, 109 ...),
+        // and a bad command line exits 2, as the header says
+        return app.exit(e) == 0 ? 0 : 2;
     }
     using verb = app_command::verb;
     cmd.what = info->parsed()      ? verb::info

@@ -228,3 +228,20 @@ TEST_CASE("a failed run leaves the saved checkpoint as it was", "[cli][checkpoin
     for (const auto& entry : fs::directory_iterator(dir.path))  // no temp files left behind
         CHECK(entry.path().string().find(".tmp.") == std::string::npos);
 }
+
+TEST_CASE("a bad command line exits 2 with CLI11's message; --help exits 0", "[cli]") {
+    const result unknown = run(logistic + " train --bogus 1");
+    INFO(unknown.output);
+    CHECK(unknown.status == 2);
+    CHECK_THAT(unknown.output, Catch::Contains("--bogus") && Catch::Contains("--help"));
+    const result device = run(logistic + " train --device gpu");
+    INFO(device.output);
+    CHECK(device.status == 2);
+    CHECK_THAT(device.output, Catch::Contains("gpu not in {cpu,cuda}"));
+    const result missing = run(logistic + " eval");
+    CHECK(missing.status == 2);
+    CHECK_THAT(missing.output, Catch::Contains("--checkpoint is required"));
+    const result help = run(logistic + " train --help");
+    CHECK(help.status == 0);
+    CHECK_THAT(help.output, Catch::Contains("--learning-rate") && Catch::Contains("--device"));
+}
