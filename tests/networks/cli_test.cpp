@@ -229,7 +229,7 @@ TEST_CASE("a failed run leaves the saved checkpoint as it was", "[cli][checkpoin
         CHECK(entry.path().string().find(".tmp.") == std::string::npos);
 }
 
-TEST_CASE("a bad command line exits 2 with CLI11's message; --help exits 0", "[cli]") {
+TEST_CASE("a bad command line exits 2 with CLI11's message, and --help exits 0", "[cli]") {
     const result unknown = run(logistic + " train --bogus 1");
     INFO(unknown.output);
     CHECK(unknown.status == 2);

@@ -202,7 +202,7 @@ TEST_CASE("midi: a format-1 file with two tracks and every channel message", "[m
     CHECK(midi::tempo_at(f, 480) == 500000);
 }
 
-TEST_CASE("midi: unknown chunks are skipped; default tempo; note pairing", "[midi]") {
+TEST_CASE("midi: unknown chunks are skipped, the default tempo, note pairing", "[midi]") {
     // An unknown 3-byte chunk between the header and the track.
     const bytes with_chunk = cat({mthd(0, 1, 0x00, 0x60), {'X', 'Y', 'Z', 'W', 0, 0, 0, 3, 1, 2, 3},
                                   mtrk({0x00, 0x90, 0x3C, 0x40, 0x10, 0x80, 0x3C, 0x00,

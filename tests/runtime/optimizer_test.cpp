@@ -73,7 +73,7 @@ TEST_CASE("sgd matches w -= lr g", "[optimizer]") {
     }
 }
 
-TEST_CASE("momentum matches the course's v = b v + (1 - b) g; w -= lr v", "[optimizer]") {
+TEST_CASE("momentum matches the course's v = b v + (1 - b) g, w -= lr v", "[optimizer]") {
     const float lr = 0.05f, beta = 0.9f;
     for (std::size_t n : sizes) {
         INFO("arena of " << n);
@@ -94,7 +94,7 @@ TEST_CASE("momentum matches the course's v = b v + (1 - b) g; w -= lr v", "[opti
     }
 }
 
-TEST_CASE("rmsprop matches s = b2 s + (1 - b2) g^2; w -= lr g / (sqrt(s) + eps)", "[optimizer]") {
+TEST_CASE("rmsprop matches s = b2 s + (1 - b2) g^2, w -= lr g / (sqrt(s) + eps)", "[optimizer]") {
     const float lr = 0.01f, beta2 = 0.999f, eps = 1e-8f;
     for (std::size_t n : sizes) {
         INFO("arena of " << n);

@@ -319,7 +319,7 @@ TEST_CASE("tfjs: import maps Keras layers onto kiln's names, layouts and ordinal
     CHECK_THAT(summary[0], Contains(std::to_string(params) + " parameters"));
 }
 
-TEST_CASE("tfjs: until and skip choose what is converted; skipped layers take no ordinal",
+TEST_CASE("tfjs: until and skip choose what is converted, and skipped layers take no ordinal",
           "[runtime][tfjs]") {
     kiln::test::temp_dir dir("tfjs_until");
     tiny_model m;
