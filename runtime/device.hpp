@@ -37,13 +37,10 @@ void copy_on_device(halide_buffer_t* from, halide_buffer_t* to);
 
 class arena {
   public:
-    arena() = default;
     // size floats, zero; on a GPU (device_kind::cuda) also allocated there.
     arena(std::size_t size, device_kind where);
     arena(const arena&) = delete;  // views point into this arena's memory
     arena& operator=(const arena&) = delete;
-    arena(arena&&) = default;      // the vector's storage, and so every view, stays put
-    arena& operator=(arena&&) = default;
 
     std::size_t size() const { return host_.size(); }
     // The host side, current. write(): the caller may change it, so the GPU side is sent
