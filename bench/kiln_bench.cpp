@@ -6,7 +6,8 @@
               infer_b1, infer_b8, infer_b32; at 224x224 train_b8, infer_b1, infer_b8).
               CUDA builds (KILN_CUDA) add BM_<net>/<stage>/<schedule>/cuda when a GPU answers:
               parameters stay on the GPU; each step's batch goes up and its cost (or the
-              predictions) come back, which also waits for the GPU to finish.
+              predictions) come back, which also waits for the GPU to finish. OpenCL builds
+              add .../opencl the same way, with KILN_BENCH_OPENCL=1 in the environment.
     COUNTERS  items_per_second = samples/s (real time: Halide runs its own thread pool);
               flop_per_sample: forward_flops<Net>() (2 F C KH KW W' H' per conv2d, 2 C KH KW
               W' H' per depthwise_conv2d, 2 in out per dense, from the network type), 3x
@@ -198,15 +199,29 @@ void set_flop_counters(benchmark::State& state, double flop_per_sample, std::siz
             benchmark::Counter(per_iteration / peak_flops * 100, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// OpenCL builds are timed only when KILN_BENCH_OPENCL=1: on a machine whose OpenCL is pocl
+// (the CPU) they would double the run and measure nothing the CPU builds do not.
+bool opencl_wanted() {
+    const char* v = std::getenv("KILN_BENCH_OPENCL");
+    return v != nullptr && std::string_view(v) == "1";
+}
+
+// Whether builds for device are timed here (the CPU's always).
+bool gpu_benchmarked(kiln::device_kind device) {
+    if (device == kiln::device_kind::opencl && !opencl_wanted()) return false;
+    return kiln::device_status(device).empty();
+}
+
 template <class Net>
 void register_network(const char* name, const kiln::kernel_set& kernels,
                       const std::vector<stage>& stages = default_stages) {
     constexpr double flops = forward_flops<Net>();
     for (const kiln::kernel_variant& variant : kernels.variants) {
         const std::string schedule = variant.schedule;
-        const kiln::device_kind device =
-            std::string_view(variant.target) == "cuda" ? kiln::device_kind::cuda : kiln::device_kind::cpu;
-        if (device == kiln::device_kind::cuda && !kiln::cuda_status().empty()) continue;  // said once in main
+        const kiln::device_kind device = std::string_view(variant.target) == "host"
+                                             ? kiln::device_kind::cpu
+                                             : kiln::parse_device(variant.target);
+        if (!gpu_benchmarked(device)) continue;  // said once in main
         auto make = [&kernels, schedule, device] {
             auto m = std::make_shared<kiln::model<Net>>(kernels, schedule, device);
             m->initialize(kiln::init_scheme::xavier, 1);
@@ -217,7 +232,7 @@ void register_network(const char* name, const kiln::kernel_set& kernels,
             // under the build's smallest batch the model would run another schedule
             if (n < static_cast<std::size_t>(variant.min_batch)) continue;
             const std::string full = "BM_" + std::string(name) + "/" + st.name() + "/" + schedule +
-                                     (device == kiln::device_kind::cuda ? "/cuda" : "");
+                                     (kiln::is_gpu(device) ? "/" + std::string(variant.target) : "");
             if (st.train)
                 benchmark::RegisterBenchmark(full.c_str(), [make, n](benchmark::State& state) {
                     auto m = make();
@@ -322,9 +337,14 @@ int main(int argc, char** argv) {
         benchmark::AddCustomContext("peak_fma_gflops_per_thread", std::to_string(per_thread / 1e9));
         benchmark::AddCustomContext("peak_fma_gflops", std::to_string(peak_flops / 1e9));
         benchmark::AddCustomContext("peak_fma_threads", std::to_string(bench_threads()));
-        const std::string cuda = kiln::cuda_status();
+        const std::string cuda = kiln::device_status(kiln::device_kind::cuda);
         benchmark::AddCustomContext("cuda", cuda.empty() ? "available" : cuda);
         if (!cuda.empty()) std::fprintf(stderr, "kiln-bench: no CUDA benchmarks: %s\n", cuda.c_str());
+        if (opencl_wanted()) {
+            const std::string opencl = kiln::device_status(kiln::device_kind::opencl);
+            benchmark::AddCustomContext("opencl", opencl.empty() ? "available" : opencl);
+            if (!opencl.empty()) std::fprintf(stderr, "kiln-bench: no OpenCL benchmarks: %s\n", opencl.c_str());
+        }
     }
     register_network<network_of<networks::logistic_regression>>("logistic_regression",
                                                                  generated::logistic_regression::kernels);

@@ -1,6 +1,6 @@
 # kiln_add_network(NAME HEADER <net.hpp> VARIABLE <qualified constexpr variable>
 #                  [SCHEDULES manual Mullapudi2016 ...] [NO_GRADCHECK] [FORWARD_ONLY]
-#                  [SEGMENTS K] [CUDA_SEGMENTS K] [CUDA_SCHEDULES manual Li2018 ...])
+#                  [SEGMENTS K] [CUDA_SEGMENTS K] [CUDA_SCHEDULES manual Li2018 ...] [NO_OPENCL])
 #
 # Turns a declared network into AOT-compiled Halide libraries, with no generator code
 # written by hand: a three-line generator source is written from the network's name, and
@@ -10,18 +10,23 @@
 #   <NAME>_forward_<schedule>_cuda, <NAME>_grad_<schedule>_cuda
 #                                                         for each of CUDA_SCHEDULES (default
 #                                                         KILN_CUDA_SCHEDULES), when KILN_CUDA is on
+#   <NAME>_forward_<schedule>_opencl, ..._grad_..._opencl  for each of KILN_OPENCL_SCHEDULES,
+#                                                         when KILN_OPENCL is on
 # and an INTERFACE target <NAME>_kernels whose header <NAME>_kernels.hpp lists them for the
 # runtime (kiln::kernel_set). Link it and kiln_runtime into the model's binary.
 #   NO_GRADCHECK  no float64 build: for big networks (ResNet-50), where a naive float64
 #                 pipeline costs minutes of build time and gradcheck would take hours anyway
 #   FORWARD_ONLY  no training step either: a network that is only ever evaluated (a
 #                 reference model); implies NO_GRADCHECK
+#   NO_OPENCL     no OpenCL build (KILN_OPENCL): for the big networks (ResNet-50, MobileNetV2),
+#                 whose GPU pipelines take minutes to lower again and whose layers the small
+#                 networks' OpenCL builds already check (tests/gpu)
 #   SEGMENTS K    build the network as K pipelines run one after the other, cut where one
 #                 value carries all (network::segment_bounds): Halide's lowering time grows
 #                 faster than a pipeline's length, so ResNet-50 compiles in pieces. Each
 #                 piece has forward, train_forward (not the last) and grad libraries:
 #                 <NAME>_<stage>_<schedule>_s<k>. Needs NO_GRADCHECK.
-#   CUDA_SEGMENTS K  the CUDA builds' number of pieces (default SEGMENTS). Lowering a GPU
+#   CUDA_SEGMENTS K  the GPU (CUDA and OpenCL) builds' number of pieces (default SEGMENTS). Lowering a GPU
 #                 pipeline costs more, and grows faster with its length, than a CPU one: a
 #                 ResNet-50 grad piece of 31 nodes took 320-450 s for CUDA against 150 s for
 #                 the CPU, and its two halves 86 + 31 s. The runtime runs each build with the
@@ -29,7 +34,7 @@
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(kiln_add_network NAME)
-  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY" "HEADER;VARIABLE;SEGMENTS;CUDA_SEGMENTS" "SCHEDULES;CUDA_SCHEDULES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_GRADCHECK;FORWARD_ONLY;NO_OPENCL" "HEADER;VARIABLE;SEGMENTS;CUDA_SEGMENTS" "SCHEDULES;CUDA_SCHEDULES" ${ARGN})
   if(NOT ARG_SEGMENTS)
     set(ARG_SEGMENTS 1)
   endif()
@@ -77,7 +82,8 @@ function(kiln_add_network NAME)
   set(libs "")
   set(includes "")
   set(variants "")
-  # One build per (target, schedule): the host schedules, then the CUDA ones (KILN_CUDA).
+  # One build per (target, schedule): the host schedules, then the CUDA ones (KILN_CUDA),
+  # then the OpenCL ones (KILN_OPENCL).
   set(builds "")
   foreach(schedule IN LISTS ARG_SCHEDULES)
     list(APPEND builds "host:${schedule}")
@@ -90,6 +96,11 @@ function(kiln_add_network NAME)
       list(APPEND builds "cuda:${schedule}")
     endforeach()
   endif()
+  if(KILN_OPENCL AND NOT ARG_NO_OPENCL)
+    foreach(schedule IN LISTS KILN_OPENCL_SCHEDULES)
+      list(APPEND builds "opencl:${schedule}")
+    endforeach()
+  endif()
   foreach(build IN LISTS builds)
     string(REPLACE ":" ";" build "${build}")
     list(GET build 0 device)
@@ -98,7 +109,7 @@ function(kiln_add_network NAME)
     if(schedule STREQUAL "manual" OR schedule STREQUAL "naive")
       set(params schedule=${schedule})
       set(min_batch 1)
-    elseif(device STREQUAL "cuda")
+    elseif(NOT device STREQUAL "host")
       set(params "machine_params=132,50331648,40")  # an H100/H200: SMs, L2 bytes
       set(extra AUTOSCHEDULER Halide::${schedule})
       set(min_batch 64)  # Li2018 tiles the batch by 64 with shifted tails (seen on an H200)
@@ -107,17 +118,15 @@ function(kiln_add_network NAME)
       set(extra AUTOSCHEDULER Halide::${schedule})
       set(min_batch 16)  # see kernel_variant::min_batch
     endif()
-    if(device STREQUAL "cuda")
-      set(target ${KILN_CUDA_TARGET})
-      set(suffix _cuda)
-    else()
+    if(device STREQUAL "host")
       set(target host)
       set(suffix "")
-    endif()
-    if(device STREQUAL "cuda")
-      set(pieces ${ARG_CUDA_SEGMENTS})
-    else()
       set(pieces ${ARG_SEGMENTS})
+    else()  # a GPU: its pipelines are cut as CUDA's
+      string(TOUPPER "${device}" upper)
+      set(target ${KILN_${upper}_TARGET})
+      set(suffix _${device})
+      set(pieces ${ARG_CUDA_SEGMENTS})
     endif()
     if(pieces GREATER 1)
       math(EXPR last "${pieces} - 1")

@@ -15,8 +15,7 @@ std::optional<int> parse_app_command(int argc, char** argv, const app_spec& spec
         c->add_option("--data", cmd.data, "data file (the course's HDF5 layout) instead of the default data")
             ->check(CLI::ExistingFile);
         c->add_option("--schedule", cmd.schedule, "compiled schedule to run (see `info`)");
-        c->add_option("--device", cmd.device, "where to run: cpu or cuda (an NVIDIA GPU)")
-            ->check(CLI::IsMember({"cpu", "cuda"}));
+        c->add_option("--device", cmd.device, device_help)->check(CLI::IsMember(device_choices));
         c->add_option("--seed", fo.seed, "seed of initialisation, shuffling and splits");
     };
     CLI::App* train = app.add_subcommand("train", "train on the data and report (the default)");
@@ -48,8 +47,7 @@ std::optional<int> parse_app_command(int argc, char** argv, const app_spec& spec
     CLI::App* predict = app.add_subcommand("predict", "classify inputs with a checkpoint");
     predict->add_option("--checkpoint", cmd.checkpoint, "trained parameters")->required()->check(CLI::ExistingFile);
     predict->add_option("--schedule", cmd.schedule, "compiled schedule to run");
-    predict->add_option("--device", cmd.device, "where to run: cpu or cuda (an NVIDIA GPU)")
-        ->check(CLI::IsMember({"cpu", "cuda"}));
+    predict->add_option("--device", cmd.device, device_help)->check(CLI::IsMember(device_choices));
     predict->add_option("inputs", cmd.inputs, spec.predict_help)->required();
     CLI::App* info = app.add_subcommand("info", "layers, shapes and parameter count");
     CLI::App* grad = app.add_subcommand("gradcheck", "backprop against centred differences in float64");

@@ -3,7 +3,7 @@
       kiln-<model>                 train on the default data and report (same as `train`)
       kiln-<model> train  [--learning-rate R] [--iterations K | --epochs E] [--batch-size B]
                           [--seed S] [--init zeros|random|xavier|he] [--data FILE]
-                          [--checkpoint FILE] [--plot DIR] [--schedule NAME] [--device cpu|cuda]
+                          [--checkpoint FILE] [--plot DIR] [--schedule NAME] [--device cpu|cuda|opencl]
                           [--quiet]
       kiln-<model> eval     --checkpoint FILE [--data FILE]
       kiln-<model> predict  --checkpoint FILE INPUT...
@@ -90,14 +90,14 @@ void print_info(const app_spec& spec, const kernel_set& k) {
         for (auto d : checkpoint_shape(e)) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
         std::printf("    %-20s [%s]\n", e.name.c_str(), dims.c_str());
     }
-    for (const char* target : {"host", "cuda"}) {
+    for (const device_kind d : {device_kind::cpu, device_kind::cuda, device_kind::opencl}) {
         std::string schedules;
         for (const kernel_variant& v : k.variants)
-            if (std::string_view(v.target) == target)
+            if (std::string_view(v.target) == target_name(d))
                 schedules += std::string(schedules.empty() ? "" : ", ") + v.schedule;
         if (!schedules.empty())
-            std::printf("  schedules on %s: %s\n", target[0] == 'h' ? "the cpu (--device cpu)" : "cuda (--device cuda)",
-                        schedules.c_str());
+            std::printf("  schedules on %s (--device %s): %s\n", device_name(d),
+                        d == device_kind::cpu ? "cpu" : target_name(d), schedules.c_str());
     }
 }
 }  // namespace detail

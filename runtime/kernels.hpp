@@ -27,7 +27,7 @@ struct segment_fns {
 
 struct kernel_variant {
     const char* schedule;  // "manual", "Mullapudi2016", ...
-    const char* target;    // "host", "cuda"
+    const char* target;    // "host", "cuda", "opencl"
     pipeline_fn forward, grad;  // the whole network, when it is built as one pipeline
     // The smallest batch the compiled loops accept. kiln's own schedules guard every tail
     // (1). The autoschedulers vectorise the batch dimension with shifted tails, so a batch
@@ -42,7 +42,7 @@ struct kernel_set {
     std::vector<kernel_variant> variants;
     pipeline_fn grad_f64;  // float64, naive schedule: for gradcheck only
 
-    // target: "host" or "cuda" (device.hpp's target_name)
+    // target: "host", "cuda" or "opencl" (device.hpp's target_name)
     const kernel_variant& find(std::string_view schedule, std::string_view target = "host") const {
         std::string known;
         for (const kernel_variant& v : variants) {
@@ -50,11 +50,12 @@ struct kernel_set {
             known += known.empty() ? "" : ", ";
             known += std::string(v.schedule) + " (" + v.target + ")";
         }
-        const bool cuda = target == "cuda";
-        throw error(std::string(network) + ": no build for schedule '" + std::string(schedule) + "' on " +
-                    (cuda ? "cuda" : "the cpu") + "; this binary has: " + known +
-                    (cuda ? " (configure with -DKILN_CUDA=ON, and KILN_CUDA_SCHEDULES for other schedules)"
-                          : " (add it to KILN_SCHEDULES at configure time to build it)"));
+        const char* where = target == "host" ? "the cpu" : target == "cuda" ? "cuda" : "opencl";
+        const char* how = target == "host"   ? " (add it to KILN_SCHEDULES at configure time to build it)"
+                          : target == "cuda" ? " (configure with -DKILN_CUDA=ON, and KILN_CUDA_SCHEDULES for other schedules)"
+                                             : " (OpenCL builds need -DKILN_OPENCL=ON and have the manual schedule; ResNet-50 and MobileNetV2 are built without one, NO_OPENCL)";
+        throw error(std::string(network) + ": no build for schedule '" + std::string(schedule) + "' on " + where +
+                    "; this binary has: " + known + how);
     }
     bool has_target(std::string_view target) const {
         for (const kernel_variant& v : variants)

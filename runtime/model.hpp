@@ -11,8 +11,8 @@
               save(): a safetensors file named and shaped from the table (PyTorch order:
               outermost first), written atomically. load(): checks every name, shape and
               dtype before anything is overwritten.
-    DEVICE    model(kernels, schedule, device_kind::cuda) runs the variant built for CUDA.
-              Parameters, gradients and the optimizer's state then live on the GPU from
+    DEVICE    model(kernels, schedule, device_kind::cuda) runs the variant built for CUDA
+              (device_kind::opencl: for OpenCL). Parameters, gradients and the optimizer's state then live on the GPU from
               step to step: the host copy is brought up to date only when it is read
               (parameters(), gradients(), save, a running-average update), and sent back
               before the next step when it was written. A batch travels to the GPU once
@@ -81,10 +81,11 @@ class model {
     explicit model(const kernel_set& kernels, std::string_view schedule = "manual",
                    device_kind device = device_kind::cpu)
         : kernels_(&kernels), variant_(&kernels.find(schedule, target_name(device))), device_(device),
-          params_(Net::param_size, device), grads_(Net::grad_size, device), segments_(kernels.network, device) {
-        if (Net::grad_size > 0) {
-            trainable_view_ = params_.view(Net::frozen_size, {static_cast<int>(Net::grad_size)});
-            grad_all_view_ = grads_.view(0, {static_cast<int>(Net::grad_size)});
+          params_(Net::param_size, device, starts(0)), grads_(Net::grad_size, device, starts(Net::frozen_size)),
+          segments_(kernels.network, device) {
+        if (Net::grad_size > 0 && gpu()) {
+            trainable_view_ = params_.device_range(Net::frozen_size, Net::param_size);
+            grad_all_view_ = grads_.device_range(0, Net::grad_size);
         }
         for (const param_entry& e : Net::params) {
             param_views_.push_back(params_.view(e.offset, param_dims(e)));
@@ -335,7 +336,14 @@ class model {
     }
 
   private:
-    bool gpu() const { return device_ == device_kind::cuda; }
+    bool gpu() const { return is_gpu(device_); }
+    // Where each parameter (from = 0), or each one's gradient (from = frozen_size), begins.
+    static std::vector<std::size_t> starts(std::size_t from) {
+        std::vector<std::size_t> out;
+        for (const param_entry& e : Net::params)
+            if (e.offset >= from) out.push_back(e.offset - from);
+        return out;
+    }
     void to_device() const {
         params_.to_device();
         grads_.to_device();
@@ -438,7 +446,7 @@ class model {
     // the parameters (frozen head, then trainable tail) and the trainable tail's gradients;
     // on a GPU each has its twin there
     arena params_, grads_;
-    halide_view<float> trainable_view_, grad_all_view_;  // 1-D over the trainable range
+    halide_view<float> trainable_view_, grad_all_view_;  // on a GPU: the trainable range, device_range()
     mutable std::vector<halide_view<float>> param_views_, grad_views_;
     segment_runner<Net> segments_;  // for a variant built in segments
 };

@@ -14,10 +14,20 @@
 #include "runtime/device.hpp"
 #include "runtime/pipeline.hpp"
 #ifdef KILN_CUDA
+#include <HalideRuntimeCuda.h>
+
 #include "kiln_adam_cuda.h"
 #include "kiln_momentum_cuda.h"
 #include "kiln_rmsprop_cuda.h"
 #include "kiln_sgd_cuda.h"
+#endif
+#ifdef KILN_OPENCL
+#include <HalideRuntimeOpenCL.h>
+
+#include "kiln_adam_opencl.h"
+#include "kiln_momentum_opencl.h"
+#include "kiln_rmsprop_opencl.h"
+#include "kiln_sgd_opencl.h"
 #endif
 
 namespace kiln {
@@ -186,14 +196,40 @@ void adam::reset() {
     optimizer::reset();
 }
 
-// ---------------------------------------------------------------- on a CUDA GPU
-halide_buffer_t* optimizer::device_state(std::size_t k, std::size_t n) {
+// ---------------------------------------------------------------- on a GPU
+namespace {
+using buf = halide_buffer_t*;
+// The updates built for one GPU module (codegen/CMakeLists.txt): the same generators as the
+// CPU's, so the same arguments.
+struct gpu_updates {
+    int (*sgd)(buf, buf, float, buf);
+    int (*momentum)(buf, buf, buf, float, float, float, float, buf, buf);
+    int (*rmsprop)(buf, buf, buf, float, float, float, buf, buf);
+    int (*adam)(buf, buf, buf, buf, float, float, float, float, float, float, float, float, buf, buf, buf);
+};
+
+// The updates for the module that holds params' device memory.
+const gpu_updates& updates_for(const std::string& what, const halide_buffer_t* params) {
+#ifdef KILN_CUDA
+    static constexpr gpu_updates cuda{kiln_sgd_cuda, kiln_momentum_cuda, kiln_rmsprop_cuda, kiln_adam_cuda};
+    if (params->device_interface == halide_cuda_device_interface()) return cuda;
+#endif
+#ifdef KILN_OPENCL
+    static constexpr gpu_updates opencl{kiln_sgd_opencl, kiln_momentum_opencl, kiln_rmsprop_opencl, kiln_adam_opencl};
+    if (params->device_interface == halide_opencl_device_interface()) return opencl;
+#endif
+    throw error(what + ": step_on_device needs parameters in GPU memory of a module this build has "
+                "(configure with -DKILN_CUDA=ON or -DKILN_OPENCL=ON)");
+}
+}  // namespace
+
+halide_buffer_t* optimizer::device_state(std::size_t k, const halide_buffer_t* params, std::size_t n) {
     Halide::Runtime::Buffer<float>& b = device_state_.at(k);
     if (b.data() == nullptr || static_cast<std::size_t>(b.number_of_elements()) != n) {
         b = Halide::Runtime::Buffer<float>(static_cast<int>(n));
         b.fill(0.0f);
         b.set_host_dirty(true);
-        if (int rc = b.copy_to_device(cuda_device()); rc != 0)
+        if (int rc = b.copy_to_device(params->device_interface); rc != 0)
             throw error(name() + ": allocating its state on the GPU failed (Halide error " + std::to_string(rc) +
                         "): " + take_halide_error());
     }
@@ -202,53 +238,36 @@ halide_buffer_t* optimizer::device_state(std::size_t k, std::size_t n) {
 
 namespace {
 std::size_t elements(const halide_buffer_t* b) { return b->dimensions == 0 ? 1 : static_cast<std::size_t>(b->dim[0].extent); }
-
-[[noreturn]] void no_cuda(const std::string& what) {
-    throw error(what + ": this build of kiln has no CUDA pipelines (configure with -DKILN_CUDA=ON)");
-}
 }  // namespace
 
 void sgd::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
     check_sizes(elements(params), elements(grads), 0);
-#ifdef KILN_CUDA
-    check_rc("sgd", kiln_sgd_cuda(params, grads, learning_rate(), params));
-#else
-    no_cuda(name());
-#endif
+    check_rc("sgd", updates_for(name(), params).sgd(params, grads, learning_rate(), params));
 }
 
 void momentum::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
     check_sizes(elements(params), elements(grads), 0);
-#ifdef KILN_CUDA
-    halide_buffer_t* v = device_state(0, elements(params));
-    check_rc("momentum", kiln_momentum_cuda(params, grads, v, learning_rate(), beta_, 1.0f - beta_, 0.0f, params, v));
-#else
-    no_cuda(name());
-#endif
+    const gpu_updates& u = updates_for(name(), params);
+    halide_buffer_t* v = device_state(0, params, elements(params));
+    check_rc("momentum", u.momentum(params, grads, v, learning_rate(), beta_, 1.0f - beta_, 0.0f, params, v));
 }
 
 void rmsprop::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
     check_sizes(elements(params), elements(grads), 0);
-#ifdef KILN_CUDA
-    halide_buffer_t* ms = device_state(0, elements(params));
-    check_rc("rmsprop", kiln_rmsprop_cuda(params, grads, ms, learning_rate(), beta2_, epsilon_, params, ms));
-#else
-    no_cuda(name());
-#endif
+    const gpu_updates& u = updates_for(name(), params);
+    halide_buffer_t* ms = device_state(0, params, elements(params));
+    check_rc("rmsprop", u.rmsprop(params, grads, ms, learning_rate(), beta2_, epsilon_, params, ms));
 }
 
 void adam::step_on_device(halide_buffer_t* params, halide_buffer_t* grads) {
     check_sizes(elements(params), elements(grads), 0);
-#ifdef KILN_CUDA
-    halide_buffer_t* v = device_state(0, elements(params));
-    halide_buffer_t* ms = device_state(1, elements(params));
+    const gpu_updates& u = updates_for(name(), params);
+    halide_buffer_t* v = device_state(0, params, elements(params));
+    halide_buffer_t* ms = device_state(1, params, elements(params));
     const std::size_t t = t_ + 1;
-    check_rc("adam", kiln_adam_cuda(params, grads, v, ms, learning_rate(), beta1_, beta2_, epsilon_,
-                                    one_minus_power(beta1_, t), one_minus_power(beta2_, t), 0.0f, 0.0f, params, v, ms));
+    check_rc("adam", u.adam(params, grads, v, ms, learning_rate(), beta1_, beta2_, epsilon_, one_minus_power(beta1_, t),
+                            one_minus_power(beta2_, t), 0.0f, 0.0f, params, v, ms));
     t_ = t;
-#else
-    no_cuda(name());
-#endif
 }
 
 void adam::step(std::span<float> params, std::span<const float> grads) {

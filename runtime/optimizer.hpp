@@ -75,9 +75,9 @@ class optimizer {
     virtual ~optimizer();
     // REQUIRES params.size() == grads.size(); updates params (and state) in place.
     virtual void step(std::span<float> params, std::span<const float> grads) = 0;
-    // The same update where the arenas live on a CUDA GPU (model<Net> on device_kind::cuda):
-    // params and grads are 1-D float buffers with device memory, updated there. The state
-    // lives on the GPU too, apart from step()'s: drive one optimizer from one device.
+    // The same update where the arenas live on a GPU (model<Net> on device_kind::cuda or
+    // opencl): params and grads are 1-D float buffers with device memory, updated there. The
+    // state lives on the GPU too, apart from step()'s: drive one optimizer from one device.
     virtual void step_on_device(halide_buffer_t* params, halide_buffer_t* grads) = 0;
     // Forgets the state (velocities, step count); the next step starts afresh.
     virtual void reset() { device_state_ = {}; }
@@ -88,9 +88,9 @@ class optimizer {
   protected:
     // Checks grads against params and (after the first step) the state's size.
     void check_sizes(std::size_t params, std::size_t grads, std::size_t state) const;
-    // State buffer k (< 2) on the GPU, n zeros on first use. A fixed array: a pointer to
-    // one buffer must stay valid while the other is made.
-    halide_buffer_t* device_state(std::size_t k, std::size_t n);
+    // State buffer k (< 2) on params' GPU, n zeros on first use. A fixed array: a pointer
+    // to one buffer must stay valid while the other is made.
+    halide_buffer_t* device_state(std::size_t k, const halide_buffer_t* params, std::size_t n);
     std::array<Halide::Runtime::Buffer<float>, 2> device_state_;
 
   private:

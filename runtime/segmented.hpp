@@ -27,7 +27,8 @@ namespace kiln {
 template <class Net>
 class segment_runner {
   public:
-    segment_runner(const char* network, device_kind device) : network_(network), gpu_(device == device_kind::cuda) {}
+    segment_runner(const char* network, device_kind device)
+        : network_(network), device_(device), gpu_(is_gpu(device)) {}
 
     // x: the batch, flat (sample size, n).
     std::vector<float> predict(const kernel_variant& v, halide_buffer_t* x, std::size_t n,
@@ -129,7 +130,7 @@ class segment_runner {
         for (std::size_t d = 0; same && d < dims.size(); ++d) same = b.dim(static_cast<int>(d)).extent() == dims[d];
         if (!same) {
             b = halide_view<float>(dims);
-            if (gpu_ && b.device_malloc(cuda_device()) != 0)
+            if (gpu_ && b.device_malloc(gpu_interface(device_)) != 0)
                 throw error(std::string(network_) + ": allocating a segment's activations on the GPU failed: " +
                             take_halide_error());
         }
@@ -138,6 +139,7 @@ class segment_runner {
     static constexpr std::size_t act_slot = 0, d_slot = 1 << 16;  // slot ranges: values, gradients
 
     const char* network_;
+    device_kind device_;
     bool gpu_;
     mutable std::map<std::size_t, halide_view<float>> bufs_;
 };

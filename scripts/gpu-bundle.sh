@@ -3,7 +3,7 @@
 # need except the C library's own, into one folder that runs on a GPU machine with no build
 # environment (any x86-64 Linux with glibc >= Debian 12's and an NVIDIA driver):
 #   scripts/gpu-bundle.sh BUILD_DIR OUT_DIR [BINARY...]
-#   OUT_DIR/run.sh [ARGS...]   runs kiln_cuda_tests there with the bundled libraries
+#   OUT_DIR/run.sh [ARGS...]   runs kiln_gpu_tests there with the bundled libraries
 #   scripts/gpu-check.sh OUT_DIR [REPORT_DIR]   every case, the benchmarks, the report
 # Binaries are stripped and xz-compressed (the test binary: 89 MB -> about 9; the device
 # machine's carry holds 64 MiB); run.sh and gpu-check.sh unpack them. libcuda.so comes from
@@ -13,7 +13,7 @@ build=$1
 out=$2
 shift 2
 mkdir -p "$out/bin" "$out/lib"
-for b in "$build/tests/cuda/kiln_cuda_tests" "$build/tests/cuda/kiln_cuda_probe" "$@"; do
+for b in "$build/tests/gpu/kiln_gpu_tests" "$build/tests/gpu/kiln_gpu_probe" "$@"; do
   [ -x "$b" ] || { echo "gpu-bundle: $b is not built" >&2; exit 1; }
   cp "$b" "$out/bin/"
   strip "$out/bin/$(basename "$b")"
@@ -34,7 +34,7 @@ for packed in "$here"/bin/*.xz; do
   [ -e "$packed" ] && xz -d -f "$packed" && chmod +x "${packed%.xz}"
 done
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-exec "$here/bin/kiln_cuda_tests" "$@"
+exec "$here/bin/kiln_gpu_tests" "$@"
 RUN
 chmod +x "$out/run.sh"
 du -sh "$out"

@@ -4,7 +4,7 @@
 #   scripts/gpu-bundle.sh build .gpu build/bench/kiln-bench build/networks/c4w1_signs_cnn/kiln-signs-cnn
 #   then, on the GPU machine, from the source tree:  scripts/gpu-check.sh .gpu [OUT] [FILTER]
 # What it writes into OUT:
-#   tests.txt       one line per kiln_cuda_tests case, PASS / FAIL / CRASH / TIMEOUT, each case in
+#   tests.txt       one line per kiln_gpu_tests case, PASS / FAIL / CRASH / TIMEOUT, each case in
 #                   its own process (a crash hides nothing else); tests/<n>.log its output
 #   kiln-bench.json kiln-bench's CUDA benchmarks (FILTER: a regex on BM_<net>/<stage>, default all)
 #   report.md       bench/compare.py --devices cuda: kiln's CUDA builds against bench.py --device
@@ -29,11 +29,12 @@ for packed in "$bundle"/bin/*.xz; do
 done
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1
 
-tests="$bundle/bin/kiln_cuda_tests"
+tests="$bundle/bin/kiln_gpu_tests"
 : > "$out/tests.txt"
-if "$bundle/bin/kiln_cuda_probe" > "$out/probe.txt" 2>&1; then
+if "$bundle/bin/kiln_gpu_probe" cuda > "$out/probe.txt" 2>&1; then
   i=0
-  "$tests" --list-test-names-only | grep -v '^$' | while IFS= read -r name; do
+  # the CUDA cases (the OpenCL ones run in CI, on pocl)
+  "$tests" --list-test-names-only | grep -v '^$' | grep -v '^opencl:' | while IFS= read -r name; do
     i=$((i + 1))
     timeout 300 "$tests" "$name" > "$out/tests/$i.log" 2>&1
     rc=$?

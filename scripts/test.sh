@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The second command of the README: install the dependencies, build, and run every test
-# (CTest labels dsl, codegen, runtime, networks, cuda). Prints CTest's summary; exits non-zero
+# (CTest labels dsl, codegen, runtime, networks, gpu). Prints CTest's summary; exits non-zero
 # when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."

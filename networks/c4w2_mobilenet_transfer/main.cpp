@@ -142,8 +142,7 @@ int main(int argc, char** argv) {
         c->add_option("--weights", o.weights,
                       "MobileNetV2's weights: a TF.js model.json (default: nsfwjs' model fetched by "
                       "scripts/fetch-nsfwjs.sh) or a kiln-convert checkpoint");
-        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-            ->check(CLI::IsMember({"cpu", "cuda"}));
+        c->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     };
     CLI::App* tr = app.add_subcommand("train", "the two phases (the default)");
     add_weights(tr);

@@ -97,8 +97,7 @@ int main(int argc, char** argv) try {
         c->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
         c->add_option("--plot", plot_dir, "write the loss curve as PNG into this folder");
         c->add_flag("--quiet", quiet, "print only the final JSON line");
-        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-            ->check(CLI::IsMember({"cpu", "cuda"}));
+        c->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     }
     CLI::App* sample = app.add_subcommand("sample", "sample names from saved parameters");
     std::filesystem::path load_from;
@@ -109,8 +108,7 @@ int main(int argc, char** argv) try {
     sample->add_option("--count", count, "how many names")->check(CLI::PositiveNumber);
     sample->add_option("--temperature", temperature, "sampling temperature")->check(CLI::PositiveNumber);
     sample->add_option("--seed", seed, "seed of the draws");
-    sample->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-        ->check(CLI::IsMember({"cpu", "cuda"}));
+    sample->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     CLI::App* info = app.add_subcommand("info", "the networks, shapes and parameter counts");
     CLI::App* grad = app.add_subcommand("gradcheck", "backpropagation through time against finite differences");
     CLI11_PARSE(app, argc, argv);

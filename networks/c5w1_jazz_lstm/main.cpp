@@ -156,8 +156,7 @@ int main(int argc, char** argv) try {
         c->add_option("--length", length, "values to improvise")->check(CLI::PositiveNumber);
         c->add_option("--temperature", temperature, "sampling temperature")->check(CLI::PositiveNumber);
         c->add_flag("--quiet", quiet, "print only the final JSON line");
-        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-            ->check(CLI::IsMember({"cpu", "cuda"}));
+        c->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     }
     CLI::App* gen = app.add_subcommand("generate", "improvise with saved parameters");
     std::filesystem::path load_from;
@@ -168,7 +167,7 @@ int main(int argc, char** argv) try {
     gen->add_option("--length", length, "values to improvise")->check(CLI::PositiveNumber);
     gen->add_option("--temperature", temperature, "sampling temperature")->check(CLI::PositiveNumber);
     gen->add_option("--seed", seed, "seed of the draws");
-    gen->add_option("--device", device, "where to run: cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+    gen->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     CLI::App* info = app.add_subcommand("info", "the networks, shapes and parameter counts");
     CLI::App* grad = app.add_subcommand("gradcheck", "backpropagation through time against finite differences");
     grad->add_option("--midi", midi_dir, "folder of .mid files");

@@ -92,8 +92,7 @@ int main(int argc, char** argv) try {
         c->add_option("--checkpoint", checkpoint, "save the trained parameters here (safetensors)");
         c->add_option("--plot", plot_dir, "write the loss curve as PNG into this folder");
         c->add_flag("--quiet", quiet, "print only the final JSON line");
-        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-            ->check(CLI::IsMember({"cpu", "cuda"}));
+        c->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     }
     CLI::App* gen = app.add_subcommand("generate", "continue a prompt with saved parameters");
     std::filesystem::path load_from;
@@ -104,8 +103,7 @@ int main(int argc, char** argv) try {
     gen->add_option("--length", length, "characters to write")->check(CLI::PositiveNumber);
     gen->add_option("--temperature", temperature, "sampling temperature")->check(CLI::PositiveNumber);
     gen->add_option("--seed", seed, "seed of the draws");
-    gen->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-        ->check(CLI::IsMember({"cpu", "cuda"}));
+    gen->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     CLI::App* info = app.add_subcommand("info", "the networks, shapes and parameter counts");
     CLI11_PARSE(app, argc, argv);
 

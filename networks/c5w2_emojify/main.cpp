@@ -95,8 +95,7 @@ int main(int argc, char** argv) try {
             ->check(CLI::Range(0.01, 1.0));
         c->add_option("--seed", seed, "seed of the sentences, initialisation, shuffles and dropout");
         c->add_option("--save", save_dir, "write v1.safetensors and v2.safetensors into this folder");
-        c->add_option("--device", device, "where to run: cpu or cuda (an NVIDIA GPU)")
-            ->check(CLI::IsMember({"cpu", "cuda"}));
+        c->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
         c->add_flag("--quiet", quiet, "print only the final JSON line");
     }
     CLI::App* predict = app.add_subcommand("predict", "emoji for sentences from saved models");
@@ -104,7 +103,7 @@ int main(int argc, char** argv) try {
     std::vector<std::string> sentences;
     predict->add_option("--load", load_dir, "folder written by train --save")->required()->check(CLI::ExistingDirectory);
     predict->add_option("--vectors", vectors_path, "GloVe text file");
-    predict->add_option("--device", device, "where to run: cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+    predict->add_option("--device", device, kiln::device_help)->check(CLI::IsMember(kiln::device_choices));
     predict->add_option("sentences", sentences, "sentences of at most 10 words")->required();
     CLI::App* info = app.add_subcommand("info", "both networks' layers and parameter counts");
     CLI11_PARSE(app, argc, argv);

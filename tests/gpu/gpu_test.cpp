@@ -1,8 +1,10 @@
-// CPU against CUDA: every network's training step and inference, and (through the course
-// networks and tests/cuda/op_nets.hpp) every op, give the same numbers on both devices.
+// CPU against GPU: every network's training step and inference, and (through the course
+// networks and tests/gpu/op_nets.hpp) every op, give the same numbers on the CPU and on a
+// GPU, for each GPU module: CUDA, and OpenCL (the same GPU schedules as OpenCL C; with
+// pocl, the OpenCL driver that runs on the CPU, this checks them on any machine).
 // Each case builds two models of the same network from the same parameters: one on the
-// CPU (manual schedule, host build), one on the GPU (each CUDA build: manual, and Li2018
-// when KILN_CUDA_SCHEDULES lists it), and
+// CPU (manual schedule, host build), one on the device (each of its builds: manual, and
+// for CUDA Li2018 when KILN_CUDA_SCHEDULES lists it), and
 // compares, on a seeded random batch:
 //   the cost and every gradient of compute_gradients (L2 on, dropout on where the network
 //   has it: the masks are a hash of (seed, step), so they are the same on both devices),
@@ -21,7 +23,8 @@
 // 2 x 2 maps in training mode) one ulp moves conv2d1's gradient by 1.4% (parameters) to
 // 2.2% (inputs) of the largest gradient, the size of the CPU/H200 differences first seen
 // (4%); for MobileNetV2's fine-tune, batch_norm41.beta's by 0.14% (seen: 0.2%).
-// Without a GPU each case passes after printing why it was skipped (Catch2 2 has no SKIP).
+// Without the device each case passes after printing why it was skipped (Catch2 2 has no
+// SKIP); the probes (probe.cpp) show as skipped in CTest's summary instead.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -92,10 +95,10 @@ using namespace kiln;
 
 namespace {
 
-bool skipped() {
-    const std::string why = cuda_status();
+bool skipped(device_kind d) {
+    const std::string why = device_status(d);
     if (why.empty()) return false;
-    WARN("skipped, no GPU to compare with: " << why);
+    WARN("skipped, no " << target_name(d) << " device to compare with: " << why);
     return true;
 }
 
@@ -105,7 +108,8 @@ bool skipped() {
 // scale of the sums it came from, not of its own values. noise: the tensor's float32 noise
 // floor (see the top). explain: more for the message, asked for only when the check fails.
 void require_close(const std::string& what, std::span<const float> cpu, std::span<const float> gpu, double tol,
-                   double floor = 0, double noise = 0, const std::function<std::string()>& explain = {}) {
+                   double floor = 0, double noise = 0, const std::function<std::string()>& explain = {},
+                   const char* device = "gpu") {
     REQUIRE(cpu.size() == gpu.size());
     double scale = floor, worst = 0;
     std::size_t at = 0;
@@ -118,7 +122,7 @@ void require_close(const std::string& what, std::span<const float> cpu, std::spa
     }
     const bool close = worst <= tol * scale + 1e-6 + noise;
     INFO(what << ": " << cpu.size() << " values, scale (largest |cpu|, or the floor) " << scale << ", worst difference " << worst
-              << " at " << at << " (cpu " << (cpu.empty() ? 0.f : cpu[at]) << ", cuda " << (gpu.empty() ? 0.f : gpu[at])
+              << " at " << at << " (cpu " << (cpu.empty() ? 0.f : cpu[at]) << ", " << device << " " << (gpu.empty() ? 0.f : gpu[at])
               << "), tolerance " << tol << " x " << scale << " + 1e-6 + noise floor " << noise
               << ((finite && close) || !explain ? "" : "; " + explain()));
     CHECK(finite);
@@ -219,15 +223,16 @@ std::vector<double> float64_gradients(const kernel_set& kernels, std::span<const
 }
 
 template <class Net>
-void agree_on(const kernel_set& kernels, const std::string& schedule, const settings& s) {
-    INFO("CUDA schedule " << schedule << " against the cpu's manual");
+void agree_on(const kernel_set& kernels, device_kind d, const std::string& schedule, const settings& s) {
+    const char* device = target_name(d);
+    INFO(device << " schedule " << schedule << " against the cpu's manual");
     std::mt19937 rng(7);
     model<Net> cpu(kernels, "manual");
-    model<Net> gpu(kernels, schedule, device_kind::cuda);
+    model<Net> gpu(kernels, schedule, d);
     cpu.initialize(init_scheme::xavier, 3);
     const std::vector<float> p0(cpu.parameters().begin(), cpu.parameters().end());
     // an autoscheduled build takes batches from its min_batch up (kernel_variant)
-    const std::size_t n = std::max(s.batch, static_cast<std::size_t>(kernels.find(schedule, "cuda").min_batch));
+    const std::size_t n = std::max(s.batch, static_cast<std::size_t>(kernels.find(schedule, device).min_batch));
     const std::vector<float> x = random_inputs<Net>(n, rng, s.indices);
     const std::vector<float> y = s.train ? random_labels<Net>(n, rng) : std::vector<float>{};
 
@@ -246,9 +251,9 @@ void agree_on(const kernel_set& kernels, const std::string& schedule, const sett
     std::optional<std::vector<double>> exact;  // float64_gradients, once a gradient disagrees
 
     require_close("prediction", want.prediction, got.prediction, s.tol, 0,
-                  noise(&outcome::prediction, 0, want.prediction.size()));
+                  noise(&outcome::prediction, 0, want.prediction.size()), {}, device);
     if (!s.train) return;
-    INFO("cost: cpu " << want.cost << ", cuda " << got.cost);
+    INFO("cost: cpu " << want.cost << ", " << device << " " << got.cost);
     double cost_noise = 0;
     for (const outcome& o : nudges) cost_noise = std::max(cost_noise, margin * std::abs(static_cast<double>(o.cost) - want.cost));
     CHECK(std::abs(want.cost - got.cost) <= s.tol * std::abs(want.cost) + 1e-6 + cost_noise);
@@ -266,25 +271,28 @@ void agree_on(const kernel_set& kernels, const std::string& schedule, const sett
             if (exact->empty()) return std::string("no float64 build");
             std::ostringstream text;
             text << "from the float64 build's: the cpu's within " << largest_difference(*exact, want.gradients, at, e.spec.size())
-                 << ", the cuda's within " << largest_difference(*exact, got.gradients, at, e.spec.size());
+                 << ", the " << device << "'s within " << largest_difference(*exact, got.gradients, at, e.spec.size());
             return text.str();
         };
         // a running average (not trainable) is a value, compared on its own scale
         require_close("d " + std::string(e.name.view()), wg.subspan(at, e.spec.size()), gg.subspan(at, e.spec.size()), s.tol,
-                      e.spec.trainable ? largest : 0, noise(&outcome::gradients, at, e.spec.size()), against_f64);
+                      e.spec.trainable ? largest : 0, noise(&outcome::gradients, at, e.spec.size()), against_f64,
+                      device);
     }
     require_close("parameters after 2 SGD steps", want.parameters_after, got.parameters_after, s.tol, 0,
-                  noise(&outcome::parameters_after, 0, want.parameters_after.size()));
+                  noise(&outcome::parameters_after, 0, want.parameters_after.size()), {}, device);
     require_close("prediction after 2 SGD steps", want.prediction_after, got.prediction_after, s.tol, 0,
-                  noise(&outcome::prediction_after, 0, want.prediction_after.size()));
+                  noise(&outcome::prediction_after, 0, want.prediction_after.size()), {}, device);
 }
 
-// Every CUDA build of the network (manual, and Li2018 where KILN_CUDA_SCHEDULES has it).
+// Every build of the network for device d (CUDA: manual, and Li2018 where
+// KILN_CUDA_SCHEDULES has it; OpenCL: manual).
 template <class Net>
-void agree(const kernel_set& kernels, const settings& s) {
-    if (skipped()) return;
+void agree(const kernel_set& kernels, device_kind d, const settings& s) {
+    if (skipped(d)) return;
+    REQUIRE(kernels.has_target(target_name(d)));
     for (const kernel_variant& v : kernels.variants)
-        if (std::string_view(v.target) == "cuda") agree_on<Net>(kernels, v.schedule, s);
+        if (std::string_view(v.target) == target_name(d)) agree_on<Net>(kernels, d, v.schedule, s);
 }
 
 template <auto& Decl>
@@ -293,7 +301,7 @@ using net_t = network_of<Decl>;
 }  // namespace
 
 TEST_CASE("cuda: a machine without a GPU gets a clear error, not a crash", "[cuda]") {
-    const std::string why = cuda_status();
+    const std::string why = device_status(device_kind::cuda);
     if (why.empty()) {
         WARN("a GPU is present: " << "model<Net>(..., device_kind::cuda) works here");
         return;
@@ -310,10 +318,10 @@ TEST_CASE("cuda: a machine without a GPU gets a clear error, not a crash", "[cud
     }
 }
 
-// The four optimizers' CUDA updates against their CPU updates, on the same arenas: three
-// steps of each, parameters and state on the GPU throughout.
-TEST_CASE("cuda: the optimizers' GPU updates equal their CPU updates", "[cuda]") {
-    if (skipped()) return;
+// The four optimizers' GPU updates against their CPU updates, on the same arenas: three
+// steps of each, parameters and state on the device throughout.
+void optimizers_agree(device_kind d) {
+    if (skipped(d)) return;
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
     const std::size_t size = 10007;
@@ -327,8 +335,8 @@ TEST_CASE("cuda: the optimizers' GPU updates equal their CPU updates", "[cuda]")
         Halide::Runtime::Buffer<float> wg(w_gpu.data(), static_cast<int>(size)), gd(g.data(), static_cast<int>(size));
         wg.set_host_dirty(true);
         gd.set_host_dirty(true);
-        REQUIRE(wg.copy_to_device(cuda_device()) == 0);
-        REQUIRE(gd.copy_to_device(cuda_device()) == 0);
+        REQUIRE(wg.copy_to_device(gpu_interface(d)) == 0);
+        REQUIRE(gd.copy_to_device(gpu_interface(d)) == 0);
         for (int step = 0; step < 3; ++step) {
             on_cpu->step(w, g);
             on_gpu->step_on_device(wg.raw_buffer(), gd.raw_buffer());
@@ -338,47 +346,59 @@ TEST_CASE("cuda: the optimizers' GPU updates equal their CPU updates", "[cuda]")
         // 1e-5: Halide's CUDA code takes sqrt and division to a few ulp, and RMSprop's
         // step lr g / sqrt(s) carries that relative error at about 0.3 per step (7e-6 of
         // the arena's scale after 3 steps on an H200; SGD, momentum, Adam within 1e-6)
-        require_close(std::string(name) + ": parameters after 3 steps", w, w_gpu, 1e-5);
+        require_close(std::string(name) + ": parameters after 3 steps", w, w_gpu, 1e-5, 0, 0, {}, target_name(d));
     }
 }
 
-TEST_CASE("cuda: an unknown device is named with the choices", "[cuda]") {
-    CHECK_THROWS_WITH(parse_device("gpu"), Catch::Contains("expected cpu or cuda"));
+TEST_CASE("cuda: the optimizers' GPU updates equal their CPU updates", "[cuda]") { optimizers_agree(device_kind::cuda); }
+TEST_CASE("opencl: the optimizers' GPU updates equal their CPU updates", "[opencl]") {
+    optimizers_agree(device_kind::opencl);
 }
 
+TEST_CASE("gpu: an unknown device is named with the choices", "[cuda][opencl]") {
+    CHECK_THROWS_WITH(parse_device("gpu"), Catch::Contains("expected cpu, cuda or opencl"));
+}
+
+// A network compared on both GPU modules, or (KILN_CUDA_CASE) on CUDA only: the networks
+// built NO_OPENCL (tests/gpu/CMakeLists.txt, networks/).
 #define KILN_CUDA_CASE(NAME, DECL, ...)                                                         \
     TEST_CASE("cuda: " #NAME " agrees with the cpu", "[cuda]") {                                \
-        agree<net_t<DECL>>(generated::NAME::kernels, settings{__VA_ARGS__});                    \
+        agree<net_t<DECL>>(generated::NAME::kernels, device_kind::cuda, settings{__VA_ARGS__}); \
+    }
+#define KILN_GPU_CASE(NAME, DECL, ...)                                                            \
+    KILN_CUDA_CASE(NAME, DECL, __VA_ARGS__)                                                       \
+    TEST_CASE("opencl: " #NAME " agrees with the cpu", "[opencl]") {                              \
+        agree<net_t<DECL>>(generated::NAME::kernels, device_kind::opencl, settings{__VA_ARGS__}); \
     }
 
-KILN_CUDA_CASE(logistic_regression, networks::logistic_regression, 4)
-KILN_CUDA_CASE(planar_classifier, networks::planar_classifier, 16)
-KILN_CUDA_CASE(two_layer_nn, networks::two_layer_nn, 4)
-KILN_CUDA_CASE(l_layer_nn, networks::l_layer_nn, 4)
-KILN_CUDA_CASE(init_circles, networks::init_circles, 8)
-KILN_CUDA_CASE(regularization, networks::regularization, 8, 1e-4, 0, 0.8f)
-KILN_CUDA_CASE(optimizers, networks::optimizers, 8)
-KILN_CUDA_CASE(signs_mlp, networks::signs_mlp, 4)
-KILN_CUDA_CASE(fashion_mlp, networks::fashion_mlp, 4)
-KILN_CUDA_CASE(happy_house, networks::happy_house, 4)
-KILN_CUDA_CASE(signs_cnn, networks::signs_cnn, 4)
-KILN_CUDA_CASE(fashion_cnn, networks::fashion_cnn, 4)
+KILN_GPU_CASE(logistic_regression, networks::logistic_regression, 4)
+KILN_GPU_CASE(planar_classifier, networks::planar_classifier, 16)
+KILN_GPU_CASE(two_layer_nn, networks::two_layer_nn, 4)
+KILN_GPU_CASE(l_layer_nn, networks::l_layer_nn, 4)
+KILN_GPU_CASE(init_circles, networks::init_circles, 8)
+KILN_GPU_CASE(regularization, networks::regularization, 8, 1e-4, 0, 0.8f)
+KILN_GPU_CASE(optimizers, networks::optimizers, 8)
+KILN_GPU_CASE(signs_mlp, networks::signs_mlp, 4)
+KILN_GPU_CASE(fashion_mlp, networks::fashion_mlp, 4)
+KILN_GPU_CASE(happy_house, networks::happy_house, 4)
+KILN_GPU_CASE(signs_cnn, networks::signs_cnn, 4)
+KILN_GPU_CASE(fashion_cnn, networks::fashion_cnn, 4)
 KILN_CUDA_CASE(mobilenet_transfer, networks::mobilenet::transfer, 2, 1e-3)
 KILN_CUDA_CASE(mobilenet_fine_tune, networks::mobilenet::fine_tune, 8, 1e-3)
 KILN_CUDA_CASE(nsfwjs_mobilenet, networks::mobilenet::nsfwjs_model, 2, 1e-3, 0, 1.f, false)
 KILN_CUDA_CASE(nsfwjs_features, networks::mobilenet::nsfwjs_features, 2, 1e-3, 0, 1.f, false)
 KILN_CUDA_CASE(resnet50, networks::resnet50, 8, 1e-3)
-KILN_CUDA_CASE(dinosaur_names, networks::dinosaur_names, 3)
-KILN_CUDA_CASE(dinosaur_names_step, networks::dinosaur_names_step, 3, 1e-4, 0, 1.f, false)
-KILN_CUDA_CASE(text_lstm, networks::text_lstm, 3)
-KILN_CUDA_CASE(text_lstm_step, networks::text_lstm_step, 3, 1e-4, 0, 1.f, false)
-KILN_CUDA_CASE(jazz_lstm, networks::jazz_lstm, 3)
-KILN_CUDA_CASE(jazz_step, networks::jazz_step, 3, 1e-4, 0, 1.f, false)
-KILN_CUDA_CASE(emojify_v1, networks::emojify_v1, 4)
-KILN_CUDA_CASE(emojify_v2, networks::emojify_v2, 4, 1e-4, networks::emojify_vocabulary, 0.5f)
+KILN_GPU_CASE(dinosaur_names, networks::dinosaur_names, 3)
+KILN_GPU_CASE(dinosaur_names_step, networks::dinosaur_names_step, 3, 1e-4, 0, 1.f, false)
+KILN_GPU_CASE(text_lstm, networks::text_lstm, 3)
+KILN_GPU_CASE(text_lstm_step, networks::text_lstm_step, 3, 1e-4, 0, 1.f, false)
+KILN_GPU_CASE(jazz_lstm, networks::jazz_lstm, 3)
+KILN_GPU_CASE(jazz_step, networks::jazz_step, 3, 1e-4, 0, 1.f, false)
+KILN_GPU_CASE(emojify_v1, networks::emojify_v1, 4)
+KILN_GPU_CASE(emojify_v2, networks::emojify_v2, 4, 1e-4, networks::emojify_vocabulary, 0.5f)
 KILN_CUDA_CASE(segment_whole, test::segment_net, 5, 1e-4, 0, 0.8f)
-KILN_CUDA_CASE(segment_split, test::segment_net, 5, 1e-4, 0, 0.8f)
-KILN_CUDA_CASE(bn_first, test::bn_first_net, 6)
-KILN_CUDA_CASE(sequence_ops, test::sequence_ops, 5, 1e-4, 7)
-KILN_CUDA_CASE(image_ops, test::image_ops, 5, 1e-4, 0, 0.8f)
-KILN_CUDA_CASE(gru_cell_ops, test::gru_cell_ops, 5)
+KILN_GPU_CASE(segment_split, test::segment_net, 5, 1e-4, 0, 0.8f)
+KILN_GPU_CASE(bn_first, test::bn_first_net, 6)
+KILN_GPU_CASE(sequence_ops, test::sequence_ops, 5, 1e-4, 7)
+KILN_GPU_CASE(image_ops, test::image_ops, 5, 1e-4, 0, 0.8f)
+KILN_GPU_CASE(gru_cell_ops, test::gru_cell_ops, 5)
