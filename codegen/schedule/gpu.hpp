@@ -1,5 +1,6 @@
 #pragma once
-/*  manual, for a CUDA target: the same stage roles as schedule_manual, as GPU loop nests.
+/*  manual, for a GPU target (CUDA, or OpenCL: the same loop nests): the same stage roles as
+    schedule_manual, as GPU loop nests.
     Every stage computed at root runs on the GPU (a root stage without GPU loops would run on
     the host, with copies both ways), and everything else is fused into a GPU stage:
       element-wise    inlined into their consumer, as on the CPU; a convolution computes
@@ -24,7 +25,8 @@
                       are serial loops of the block, a barrier after each, since a phase
                       reads slots other threads finished in the one before.
     The whole sums and the recurrence's block form compile to the kernels intended (checked
-    in the PTX and the launches) but have not yet run on a GPU; the forms they replaced had.
+    in the PTX and the launches) and pass the CPU-against-OpenCL cases on pocl (tests/gpu),
+    but have not yet run on a CUDA GPU; the forms they replaced had.
     In a dense or conv kernel the compute threads are one dimension (the tile's two thread
     loops fused, constant extents) and each staged chunk loads along one dimension, so the
     stages that share the kernel agree on the block's shape. Tiles divide the weights'

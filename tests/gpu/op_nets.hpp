@@ -1,7 +1,7 @@
 #pragma once
-// The layers that no course network uses yet, in three small networks built for the CPU and
-// for CUDA (tests/cuda/CMakeLists.txt), so that cuda_test.cpp compares every op's forward and
-// backward on both devices. The course networks cover the rest: dense, the activations,
+// The layers that no course network uses yet, in three small networks built for the CPU, CUDA
+// and OpenCL (tests/gpu/CMakeLists.txt), so that gpu_test.cpp compares every op's forward and
+// backward on each device. The course networks cover the rest: dense, the activations,
 // softmax, the three losses, conv2d, batch norm, pooling, dropout, depthwise, residuals,
 // frozen blocks, rnn, lstm, the cells, time_distributed.
 #include "dsl/kiln.hpp"
