@@ -355,6 +355,50 @@ TEST_CASE("opencl: the optimizers' GPU updates equal their CPU updates", "[openc
     optimizers_agree(device_kind::opencl);
 }
 
+// An arena's device side, read back buffer by buffer: each view holds its own range of the
+// host values, and a device range holds them in device order with zeros in the gaps. On
+// OpenCL every piece starts at a multiple of arena::opencl_alignment floats; on CUDA the
+// layout is the host's.
+void arena_layout(device_kind d) {
+    if (skipped(d)) return;
+    constexpr std::size_t size = 300;
+    const std::vector<std::size_t> starts{0, 5, 133, 140};
+    arena a(size, d, starts);
+    std::span<float> host = a.write();
+    for (std::size_t i = 0; i < size; ++i) host[i] = static_cast<float>(i + 1);
+    a.to_device();
+    auto device_values = [](Halide::Runtime::Buffer<float>& b) {
+        Halide::Runtime::Buffer<float> copy(b.number_of_elements());
+        b.set_device_dirty(true);  // so the copy reads the device side, not the view's host memory
+        REQUIRE(halide_buffer_copy(nullptr, b.raw_buffer(), nullptr, copy.raw_buffer()) == 0);
+        return std::vector<float>(copy.data(), copy.data() + copy.number_of_elements());
+    };
+    for (std::size_t k = 0; k < starts.size(); ++k) {
+        const std::size_t end = k + 1 < starts.size() ? starts[k + 1] : size;
+        Halide::Runtime::Buffer<float> v = a.view(starts[k], {static_cast<int>(end - starts[k])});
+        const std::vector<float> got = device_values(v);
+        INFO("the view at " << starts[k]);
+        for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == static_cast<float>(starts[k] + i + 1));
+    }
+    const std::size_t align = d == device_kind::opencl ? arena::opencl_alignment : 1;
+    Halide::Runtime::Buffer<float> all = a.device_range(0, size);
+    const std::vector<float> got = device_values(all);
+    std::vector<float> want;
+    for (std::size_t k = 0; k < starts.size(); ++k) {
+        want.resize((want.size() + align - 1) / align * align, 0.f);  // the gap before piece k
+        const std::size_t end = k + 1 < starts.size() ? starts[k + 1] : size;
+        for (std::size_t i = starts[k]; i < end; ++i) want.push_back(static_cast<float>(i + 1));
+    }
+    CHECK(got == want);
+    CHECK_THROWS_WITH(a.view(6, {3}), Catch::Contains("not inside one piece"));
+    CHECK_THROWS_WITH(a.view(5, {200}), Catch::Contains("not inside one piece"));
+}
+
+TEST_CASE("cuda: an arena's views and device range hold the host values", "[cuda]") { arena_layout(device_kind::cuda); }
+TEST_CASE("opencl: an arena's views and device range hold the host values, aligned", "[opencl]") {
+    arena_layout(device_kind::opencl);
+}
+
 TEST_CASE("gpu: an unknown device is named with the choices", "[cuda][opencl]") {
     CHECK_THROWS_WITH(parse_device("gpu"), Catch::Contains("expected cpu, cuda or opencl"));
 }

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "../runtime/test_support.hpp"
+#include "runtime/device.hpp"
 #include "runtime/random.hpp"
 
 namespace fs = std::filesystem;
@@ -237,11 +239,32 @@ TEST_CASE("a bad command line exits 2 with CLI11's message, and --help exits 0",
     const result device = run(logistic + " train --device gpu");
     INFO(device.output);
     CHECK(device.status == 2);
-    CHECK_THAT(device.output, Catch::Contains("gpu not in {cpu,cuda}"));
+    CHECK_THAT(device.output, Catch::Contains("gpu not in {cpu,cuda,opencl}"));
     const result missing = run(logistic + " eval");
     CHECK(missing.status == 2);
     CHECK_THAT(missing.output, Catch::Contains("--checkpoint is required"));
     const result help = run(logistic + " train --help");
     CHECK(help.status == 0);
     CHECK_THAT(help.output, Catch::Contains("--learning-rate") && Catch::Contains("--device"));
+}
+
+// The same training run on the CPU and on OpenCL (pocl runs it on the CPU here): the same
+// final cost, to float32 summation order.
+TEST_CASE("--device opencl trains to the cost --device cpu does", "[cli][opencl]") {
+    if (const std::string why = kiln::device_status(kiln::device_kind::opencl); !why.empty()) {
+        WARN("skipped: " << why);
+        return;
+    }
+    auto final_cost = [](const std::string& device) {
+        const result r = run(logistic + " train --iterations 300 --quiet --device " + device);
+        INFO(r.output);
+        REQUIRE(r.status == 0);
+        const std::size_t at = r.output.find("\"final_cost\":");
+        REQUIRE(at != std::string::npos);
+        return std::stod(r.output.substr(at + 13));
+    };
+    const double cpu = final_cost("cpu"), opencl = final_cost("opencl");
+    INFO("final cost: cpu " << cpu << ", opencl " << opencl);
+    CHECK(std::abs(cpu - opencl) <= 1e-4 * cpu);
+    CHECK(cpu < 0.2);  // it trained: 300 steps from 0.69 (zeros) to 0.13
 }
