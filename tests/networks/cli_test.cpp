@@ -250,7 +250,7 @@ TEST_CASE("a bad command line exits 2 with CLI11's message, and --help exits 0",
 
 // The same training run on the CPU and on OpenCL (pocl runs it on the CPU here): the same
 // final cost, to float32 summation order.
-TEST_CASE("--device opencl trains to the cost --device cpu does", "[cli][opencl]") {
+TEST_CASE("training on OpenCL reaches the cost it reaches on the cpu", "[cli][opencl]") {
     if (const std::string why = kiln::device_status(kiln::device_kind::opencl); !why.empty()) {
         WARN("skipped: " << why);
         return;
