@@ -19,8 +19,10 @@
 #   FORWARD_ONLY  no training step either: a network that is only ever evaluated (a
 #                 reference model); implies NO_GRADCHECK
 #   NO_OPENCL     no OpenCL build (KILN_OPENCL): for the big networks (ResNet-50, MobileNetV2),
-#                 whose GPU pipelines take minutes to lower again and whose layers the small
-#                 networks' OpenCL builds already check (tests/gpu)
+#                 whose GPU pipelines take minutes to lower again, and for the twins of
+#                 smaller ones (fashion_mlp, fashion_cnn, the jazz LSTM): their layers are
+#                 checked on OpenCL by the others' builds (tests/gpu), and each case costs
+#                 CI seconds of pocl compiling kernels
 #   SEGMENTS K    build the network as K pipelines run one after the other, cut where one
 #                 value carries all (network::segment_bounds): Halide's lowering time grows
 #                 faster than a pipeline's length, so ResNet-50 compiles in pieces. Each
