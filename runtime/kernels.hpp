@@ -53,7 +53,7 @@ struct kernel_set {
         const char* where = target == "host" ? "the cpu" : target == "cuda" ? "cuda" : "opencl";
         const char* how = target == "host"   ? " (add it to KILN_SCHEDULES at configure time to build it)"
                           : target == "cuda" ? " (configure with -DKILN_CUDA=ON, and KILN_CUDA_SCHEDULES for other schedules)"
-                                             : " (OpenCL builds need -DKILN_OPENCL=ON and have the manual schedule; ResNet-50 and MobileNetV2 are built without one, NO_OPENCL)";
+                                             : " (OpenCL builds need -DKILN_OPENCL=ON and have the manual schedule; networks built NO_OPENCL, ResNet-50, MobileNetV2 and twins of smaller ones, have none)";
         throw error(std::string(network) + ": no build for schedule '" + std::string(schedule) + "' on " + where +
                     "; this binary has: " + known + how);
     }
