@@ -28,7 +28,7 @@ template <class Net>
 class segment_runner {
   public:
     segment_runner(const char* network, device_kind device)
-        : network_(network), device_(device), gpu_(is_gpu(device)) {}
+        : network_(network), device_(device) {}
 
     // x: the batch, flat (sample size, n).
     std::vector<float> predict(const kernel_variant& v, halide_buffer_t* x, std::size_t n,
@@ -37,13 +37,13 @@ class segment_runner {
         halide_view<float>* in = nullptr;
         for (std::size_t k = 0; k < v.segments.size(); ++k) {
             halide_view<float>& out = boundary(act_slot + k + 1, b[k + 1] - 1, n);
-            std::vector<pipeline_arg> args{{"input0", k == 0 ? x : in->raw_buffer(), k > 0 && gpu_}};
+            std::vector<pipeline_arg> args{{"input0", k == 0 ? x : in->raw_buffer(), k > 0 && gpu()}};
             add_params(args, params, b[k], b[k + 1]);
-            args.push_back({"prediction", out.raw_buffer(), gpu_});
-            call_pipeline(network_, v.segments[k].forward, args, gpu_);
+            args.push_back({"prediction", out.raw_buffer(), gpu()});
+            call_pipeline(network_, v.segments[k].forward, args, gpu());
             in = &out;
         }
-        if (gpu_ && in->copy_to_host() != 0)
+        if (gpu() && in->copy_to_host() != 0)
             throw error(std::string(network_) + ": copying the predictions from the GPU failed: " + take_halide_error());
         return std::vector<float>(in->data(), in->data() + in->number_of_elements());
     }
@@ -58,15 +58,15 @@ class segment_runner {
         const std::size_t K = v.segments.size();
         // segment k's input: the batch, or the value kept at cut k
         auto input_of = [&](std::size_t k) {
-            return pipeline_arg("input0", k == 0 ? x : boundary(act_slot + k, b[k] - 1, n).raw_buffer(), k > 0 && gpu_);
+            return pipeline_arg("input0", k == 0 ? x : boundary(act_slot + k, b[k] - 1, n).raw_buffer(), k > 0 && gpu());
         };
         for (std::size_t k = 0; k + 1 < K; ++k) {
             halide_view<float>& out = boundary(act_slot + k + 1, b[k + 1] - 1, n);
             std::vector<pipeline_arg> args{input_of(k)};
             add_params(args, params, b[k], b[k + 1]);
             args.insert(args.end(), settings.begin(), settings.end());
-            args.push_back({"prediction", out.raw_buffer(), gpu_});
-            call_pipeline(network_, v.segments[k].train_forward, args, gpu_);
+            args.push_back({"prediction", out.raw_buffer(), gpu()});
+            call_pipeline(network_, v.segments[k].train_forward, args, gpu());
         }
         float total = 0;
         halide_view<float>* d_out = nullptr;
@@ -75,21 +75,21 @@ class segment_runner {
             float cost = 0;
             std::vector<pipeline_arg> args{input_of(k)};
             if (k + 1 == K) args.push_back({"labels", labels});
-            else args.push_back({"d_output", d_out->raw_buffer(), gpu_});
+            else args.push_back({"d_output", d_out->raw_buffer(), gpu()});
             add_params(args, params, begin, end);
             args.insert(args.end(), settings.begin(), settings.end());
             auto c = halide_view<float>::make_scalar(&cost);
             args.push_back({"cost", c.raw_buffer()});
             const bool wants_d_input = k > 0 && trainable_before(begin);
             halide_view<float>* d_in = wants_d_input ? &boundary(d_slot + k, begin - 1, n) : nullptr;
-            if (wants_d_input) args.push_back({"d_input", d_in->raw_buffer(), gpu_});
+            if (wants_d_input) args.push_back({"d_input", d_in->raw_buffer(), gpu()});
             for (std::size_t i = 0, g = 0; i < Net::params.size(); ++i) {
                 if (Net::params[i].spec.frozen) continue;
                 if (Net::params[i].node >= begin && Net::params[i].node < end)
-                    args.push_back({"d_" + argument_name(Net::params[i]), grads[g].raw_buffer(), gpu_});
+                    args.push_back({"d_" + argument_name(Net::params[i]), grads[g].raw_buffer(), gpu()});
                 ++g;
             }
-            call_pipeline(network_, v.segments[k].grad, args, gpu_);
+            call_pipeline(network_, v.segments[k].grad, args, gpu());
             total += cost;
             d_out = d_in;
             if (!wants_d_input) break;  // nothing below has a gradient
@@ -98,6 +98,7 @@ class segment_runner {
     }
 
   private:
+    bool gpu() const { return is_gpu(device_); }
     // Segment k is nodes [b[k], b[k + 1]) of the table, and reads node b[k] - 1's value in
     // its natural dims.
     std::vector<int> bounds_of(const kernel_variant& v) const {
@@ -111,7 +112,7 @@ class segment_runner {
                     int end) const {
         for (std::size_t i = 0; i < Net::params.size(); ++i)
             if (Net::params[i].node >= begin && Net::params[i].node < end)
-                args.push_back({argument_name(Net::params[i]), params[i].raw_buffer(), gpu_});
+                args.push_back({argument_name(Net::params[i]), params[i].raw_buffer(), gpu()});
     }
     static bool trainable_before(int node) {
         for (const param_entry& e : Net::params)
@@ -130,7 +131,7 @@ class segment_runner {
         for (std::size_t d = 0; same && d < dims.size(); ++d) same = b.dim(static_cast<int>(d)).extent() == dims[d];
         if (!same) {
             b = halide_view<float>(dims);
-            if (gpu_ && b.device_malloc(gpu_interface(device_)) != 0)
+            if (gpu() && b.device_malloc(gpu_interface(device_)) != 0)
                 throw error(std::string(network_) + ": allocating a segment's activations on the GPU failed: " +
                             take_halide_error());
         }
@@ -140,7 +141,6 @@ class segment_runner {
 
     const char* network_;
     device_kind device_;
-    bool gpu_;
     mutable std::map<std::size_t, halide_view<float>> bufs_;
 };
 
