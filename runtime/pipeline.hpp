@@ -3,7 +3,7 @@
     halide_view<T>   a halide_buffer_t over existing memory with dims innermost-first.
     call_pipeline    checks the argument list against the pipeline's metadata (count, names,
                      kinds, dimensions, element types), calls it, and turns a non-zero return into
-                     kiln::error carrying Halide's own message. For a CUDA pipeline, host
+                     kiln::error carrying Halide's own message. For a GPU pipeline, host
                      buffers go to the GPU for the call and the outputs come back; buffers
                      marked resident stay on the GPU.                                    */
 #include <cstdint>
@@ -33,7 +33,7 @@ struct pipeline_arg {
     halide_buffer_t* buffer = nullptr;  // for a buffer argument
     const void* scalar = nullptr;       // for a scalar argument: points at its value
     halide_type_t scalar_type{};
-    // On a GPU: the buffer already lives there (a view of a model's device_arena) and stays.
+    // On a GPU: the buffer already lives there (a view of a model's arena) and stays.
     // Any other buffer is host memory: copied to the GPU for the call, and an output back.
     bool resident = false;
 
@@ -57,7 +57,7 @@ void install_halide_error_handler();
 void use_caching_allocator();
 std::string take_halide_error();
 
-// gpu: the pipeline was built for CUDA (see pipeline_arg::resident).
+// gpu: the pipeline was built for a GPU, CUDA or OpenCL (see pipeline_arg::resident).
 void call_pipeline(const char* what, const pipeline_fn& fn, std::span<const pipeline_arg> args, bool gpu = false);
 
 }  // namespace kiln
