@@ -13,9 +13,10 @@
               dtype before anything is overwritten.
     DEVICE    model(kernels, schedule, device_kind::cuda) runs the variant built for CUDA
               (device_kind::opencl: for OpenCL). Parameters, gradients and the
-              optimizer's state then live on the GPU from step to step: the host copy is brought up to date only when it is read
-              (parameters(), gradients(), save, a running-average update), and sent back
-              before the next step when it was written. A batch travels to the GPU once
+              optimizer's state then live on the GPU from step to step: the host copy
+              is brought up to date only when it is read (parameters(), gradients(),
+              save, a running-average update), and sent back before the next step when
+              it was written. A batch travels to the GPU once
               per step; predictions and the cost come back.                            */
 #include <algorithm>
 #include <cmath>
