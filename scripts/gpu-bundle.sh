@@ -24,6 +24,10 @@ for b in "$build/tests/gpu/kiln_gpu_tests" "$build/tests/gpu/kiln_gpu_probe" "$@
     esac
   done
 done
+# the registers each kernel needs (the ptx test's table; launch_limits.hpp checks each
+# launch against it), made here when the build has none and ptxas is installed
+[ -f "$build/ptx/kernels.tsv" ] || "$(dirname "$0")/ptx-check.sh" "$build" "$build/ptx" sm_90 || true
+[ ! -f "$build/ptx/kernels.tsv" ] || cp "$build/ptx/kernels.tsv" "$out/"
 for b in "$out"/bin/*; do
   case "$b" in *.xz) ;; *) xz -T0 -f "$b" ;; esac
 done
@@ -34,6 +38,7 @@ for packed in "$here"/bin/*.xz; do
   [ -e "$packed" ] && xz -d -f "$packed" && chmod +x "${packed%.xz}"
 done
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+[ ! -f "$here/kernels.tsv" ] || export KILN_PTX_TABLE="$here/kernels.tsv"
 exec "$here/bin/kiln_gpu_tests" "$@"
 RUN
 chmod +x "$out/run.sh"

@@ -14,6 +14,8 @@
 #                   training step each of ResNet-50, text_lstm and the dinosaur RNN, summed
 #                   per kernel (the slow schedules' breakdown)
 #   nvidia-smi.txt  the GPU and driver
+#   launches.tsv    every kernel the cases launched: network, schedule, kernel, threads a block,
+#                   shared bytes, launches (tests/gpu/launch_limits.hpp)
 # Needs the bundle's libraries only, plus /usr/bin/python3 with torch for the PyTorch side.
 # The model binaries read data/ at the source path they were built from (KILN_DATA_DIR): where
 # the tree sits elsewhere, link it first (ln -s "$PWD" /work/main) and carry data/digits.png.
@@ -24,6 +26,9 @@ filter=${3:-.}
 mkdir -p "$out/tests"
 out=$(cd "$out" && pwd)
 export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# each launch's block against the registers ptxas gave its kernel, where the bundle has the table
+[ ! -f "$bundle/kernels.tsv" ] || export KILN_PTX_TABLE="$bundle/kernels.tsv"
+export KILN_LAUNCH_LOG="$out/launches.tsv"
 for packed in "$bundle"/bin/*.xz; do
   [ -e "$packed" ] && xz -d -f "$packed" && chmod +x "${packed%.xz}"
 done

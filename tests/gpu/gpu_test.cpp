@@ -30,12 +30,14 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "gpu_support.hpp"
 #include "runtime/device.hpp"
 #include "runtime/gradcheck.hpp"
 #include "runtime/model.hpp"
@@ -95,12 +97,6 @@ using namespace kiln;
 
 namespace {
 
-bool skipped(device_kind d) {
-    const std::string why = device_status(d);
-    if (why.empty()) return false;
-    WARN("skipped, no " << target_name(d) << " device to compare with: " << why);
-    return true;
-}
 
 // max |a - b| <= tol * max(max |a|, floor) + 1e-6 + noise, with the worst entry in the
 // message. floor: for gradients, the largest gradient of the whole network. A tensor whose
@@ -127,31 +123,6 @@ void require_close(const std::string& what, std::span<const float> cpu, std::spa
               << ((finite && close) || !explain ? "" : "; " + explain()));
     CHECK(finite);
     CHECK(close);
-}
-
-// Inputs: uniform in [-1, 1], or whole numbers below `indices` (an embedding's input).
-template <class Net>
-std::vector<float> random_inputs(std::size_t n, std::mt19937& rng, int indices) {
-    std::vector<float> x(n * model<Net>::sample_size);
-    std::uniform_real_distribution<float> u(-1.f, 1.f);
-    for (std::size_t i = 0; i < x.size(); ++i)
-        x[i] = indices > 0 ? static_cast<float>(rng() % static_cast<unsigned>(indices)) : u(rng);
-    return x;
-}
-
-// Labels the network's loss accepts: one-hot per step (softmax), 0/1 (sigmoid), any (mse).
-template <class Net>
-std::vector<float> random_labels(std::size_t n, std::mt19937& rng) {
-    constexpr std::size_t O = model<Net>::output_size;
-    const std::size_t classes = static_cast<std::size_t>(Net::output_shape[0]);
-    std::vector<float> y(n * O, 0.f);
-    std::uniform_real_distribution<float> u(-1.f, 1.f);
-    if constexpr (Net::loss == loss_kind::softmax_cross_entropy) {
-        for (std::size_t g = 0; g < y.size(); g += classes) y[g + rng() % classes] = 1.f;
-    } else {
-        for (float& v : y) v = Net::loss == loss_kind::sigmoid_cross_entropy ? static_cast<float>(rng() % 2) : u(rng);
-    }
-    return y;
 }
 
 struct settings {
@@ -233,8 +204,8 @@ void agree_on(const kernel_set& kernels, device_kind d, const std::string& sched
     const std::vector<float> p0(cpu.parameters().begin(), cpu.parameters().end());
     // an autoscheduled build takes batches from its min_batch up (kernel_variant)
     const std::size_t n = std::max(s.batch, static_cast<std::size_t>(kernels.find(schedule, device).min_batch));
-    const std::vector<float> x = random_inputs<Net>(n, rng, s.indices);
-    const std::vector<float> y = s.train ? random_labels<Net>(n, rng) : std::vector<float>{};
+    const std::vector<float> x = test::random_inputs<Net>(n, rng, s.indices);
+    const std::vector<float> y = s.train ? test::random_labels<Net>(n, rng) : std::vector<float>{};
 
     const outcome want = run(cpu, p0, x, y, n, s);
     // The noise floor: the CPU run again from parameters one ulp away, and (unless they are
@@ -289,10 +260,14 @@ void agree_on(const kernel_set& kernels, device_kind d, const std::string& sched
 // KILN_CUDA_SCHEDULES has it; OpenCL: manual).
 template <class Net>
 void agree(const kernel_set& kernels, device_kind d, const settings& s) {
-    if (skipped(d)) return;
+    if (test::skipped(d)) return;
     REQUIRE(kernels.has_target(target_name(d)));
     for (const kernel_variant& v : kernels.variants)
-        if (std::string_view(v.target) == target_name(d)) agree_on<Net>(kernels, d, v.schedule, s);
+        if (std::string_view(v.target) == target_name(d)) {
+            test::take_launches();
+            agree_on<Net>(kernels, d, v.schedule, s);
+            test::launches_fit(kernels.network, v.schedule);
+        }
 }
 
 template <auto& Decl>
@@ -321,7 +296,8 @@ TEST_CASE("cuda: a machine without a GPU gets a clear error, not a crash", "[cud
 // The four optimizers' GPU updates against their CPU updates, on the same arenas: three
 // steps of each, parameters and state on the device throughout.
 void optimizers_agree(device_kind d) {
-    if (skipped(d)) return;
+    if (test::skipped(d)) return;
+    test::take_launches();
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
     const std::size_t size = 10007;
@@ -348,6 +324,7 @@ void optimizers_agree(device_kind d) {
         // the arena's scale after 3 steps on an H200; SGD, momentum, Adam within 1e-6)
         require_close(std::string(name) + ": parameters after 3 steps", w, w_gpu, 1e-5, 0, 0, {}, target_name(d));
     }
+    test::launches_fit("kiln", "optimizers");  // (register_problems looks only at kiln_<optimizer>_cuda for them)
 }
 
 TEST_CASE("cuda: the optimizers' GPU updates equal their CPU updates", "[cuda]") { optimizers_agree(device_kind::cuda); }
@@ -355,48 +332,11 @@ TEST_CASE("opencl: the optimizers' GPU updates equal their CPU updates", "[openc
     optimizers_agree(device_kind::opencl);
 }
 
-// An arena's device side, read back buffer by buffer: each view holds its own range of the
-// host values, and a device range holds them in device order with zeros in the gaps. On
-// OpenCL every piece starts at a multiple of arena::opencl_alignment floats; on CUDA the
-// layout is the host's.
-void arena_layout(device_kind d) {
-    if (skipped(d)) return;
-    constexpr std::size_t size = 300;
-    const std::vector<std::size_t> starts{0, 5, 133, 140};
-    arena a(size, d, starts);
-    std::span<float> host = a.write();
-    for (std::size_t i = 0; i < size; ++i) host[i] = static_cast<float>(i + 1);
-    a.to_device();
-    auto device_values = [](Halide::Runtime::Buffer<float>& b) {
-        Halide::Runtime::Buffer<float> copy(b.number_of_elements());
-        b.set_device_dirty(true);  // so the copy reads the device side, not the view's host memory
-        REQUIRE(halide_buffer_copy(nullptr, b.raw_buffer(), nullptr, copy.raw_buffer()) == 0);
-        return std::vector<float>(copy.data(), copy.data() + copy.number_of_elements());
-    };
-    for (std::size_t k = 0; k < starts.size(); ++k) {
-        const std::size_t end = k + 1 < starts.size() ? starts[k + 1] : size;
-        Halide::Runtime::Buffer<float> v = a.view(starts[k], {static_cast<int>(end - starts[k])});
-        const std::vector<float> got = device_values(v);
-        INFO("the view at " << starts[k]);
-        for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == static_cast<float>(starts[k] + i + 1));
-    }
-    const std::size_t align = d == device_kind::opencl ? arena::opencl_alignment : 1;
-    Halide::Runtime::Buffer<float> all = a.device_range(0, size);
-    const std::vector<float> got = device_values(all);
-    std::vector<float> want;
-    for (std::size_t k = 0; k < starts.size(); ++k) {
-        want.resize((want.size() + align - 1) / align * align, 0.f);  // the gap before piece k
-        const std::size_t end = k + 1 < starts.size() ? starts[k + 1] : size;
-        for (std::size_t i = starts[k]; i < end; ++i) want.push_back(static_cast<float>(i + 1));
-    }
-    CHECK(got == want);
-    CHECK_THROWS_WITH(a.view(6, {3}), Catch::Contains("not inside one piece"));
-    CHECK_THROWS_WITH(a.view(5, {200}), Catch::Contains("not inside one piece"));
+TEST_CASE("cuda: an arena's views and device range hold the host values", "[cuda]") {
+    test::arena_layout(device_kind::cuda);
 }
-
-TEST_CASE("cuda: an arena's views and device range hold the host values", "[cuda]") { arena_layout(device_kind::cuda); }
 TEST_CASE("opencl: an arena's views and device range hold the host values, aligned", "[opencl]") {
-    arena_layout(device_kind::opencl);
+    test::arena_layout(device_kind::opencl);
 }
 
 TEST_CASE("gpu: an unknown device is named with the choices", "[cuda][opencl]") {
