@@ -339,6 +339,32 @@ TEST_CASE("opencl: an arena's views and device range hold the host values, align
     test::arena_layout(device_kind::opencl);
 }
 
+// The register check's arithmetic, against counts worked by hand from CUDA's allocation
+// rule (8 registers a thread at a time, for a whole warp of 32), and its choice of modules.
+TEST_CASE("gpu: a launch's registers are counted as CUDA allocates them", "[cuda][opencl]") {
+    CHECK(test::block_registers(1, 1) == 32 * 8);            // one warp, 8 registers each
+    CHECK(test::block_registers(1024, 64) == 64 * 1024);     // exactly a block's file
+    CHECK(test::block_registers(768, 100) == 24 * 32 * 104);  // 79,872: over it
+    CHECK(test::block_registers(33, 9) == 2 * 32 * 16);
+    const std::vector<test::kernel_registers> table{
+        {"net_grad_manual_cuda_s3", "k_big", "sm_90", 100, 0},
+        {"net_forward_Li2018_cuda", "k_small", "sm_90", 40, 1024},
+        {"net_step_forward_manual_cuda", "k_other", "sm_90", 255, 0},  // another network's
+        {"kiln_adam_cuda", "k_update", "sm_90", 30, 0},
+    };
+    auto problems = [&](std::map<std::string, test::kernel_launches> launches) {
+        return test::register_problems(launches, table, "net", "manual");
+    };
+    CHECK(problems({{"k_big", {608, 0, 1}}}).empty());      // 19 warps x 32 x 104 = 63,232
+    CHECK(problems({{"k_big", {640, 0, 1}}}).size() == 1);  // 20 warps: 66,560
+    CHECK(problems({{"k_small", {1024, 48 * 1024, 1}}}).size() == 1);  // 48 KiB dynamic + 1 KiB static
+    CHECK(problems({{"k_small", {1024, 47 * 1024, 1}}}).empty());
+    CHECK(problems({{"k_update", {1024, 0, 1}}}).empty());
+    const std::vector<std::string> other = problems({{"k_other", {32, 0, 1}}});
+    REQUIRE(other.size() == 1);
+    CHECK_THAT(other[0], Catch::Contains("not in the register table"));
+}
+
 TEST_CASE("gpu: an unknown device is named with the choices", "[cuda][opencl]") {
     CHECK_THROWS_WITH(parse_device("gpu"), Catch::Contains("expected cpu, cuda or opencl"));
 }

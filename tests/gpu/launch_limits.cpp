@@ -127,8 +127,8 @@ const std::vector<kernel_registers>& register_table(std::string* why_not) {
 }
 
 int block_registers(int threads, int registers) {
-    const int warps = (threads + 31) / 32;
-    return warps * (registers + 7) / 8 * 8 * 32;
+    const int warps = (threads + 31) / 32, per_thread = (registers + 7) / 8 * 8;
+    return warps * 32 * per_thread;
 }
 
 std::vector<std::string> register_problems(const std::map<std::string, kernel_launches>& launches,
