@@ -8,6 +8,8 @@
 // An arena's device side is checked value by value, since copies are real here.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <string_view>
@@ -74,15 +76,26 @@ void launches_fit_at(const kernel_set& kernels, std::size_t batch, int indices, 
         m.initialize(init_scheme::xavier, 3);
         std::mt19937 rng(7);
         const std::vector<float> x = test::random_inputs<Net>(batch, rng, indices);
+        const std::vector<float> y = train ? test::random_labels<Net>(batch, rng) : std::vector<float>{};
+        adam opt(0.001f);
+        // each phase's launches logged apart (KILN_LAUNCH_LOG): how many a step makes
+        std::map<std::string, test::kernel_launches> all;
         test::take_launches();
-        m.predict(std::span<const float>(x).first(model<Net>::sample_size), 1);
-        m.predict(x, batch);
-        if (train) {
-            const std::vector<float> y = test::random_labels<Net>(batch, rng);
-            adam opt(0.001f);
-            m.train_step(x, y, batch, opt, step_settings{0.05f, 1.f, 11, 0});
-        }
-        test::launches_fit(kernels.network, v.schedule);
+        auto phase = [&](const std::string& what, const auto& run) {
+            run();
+            const std::map<std::string, test::kernel_launches> launches = test::take_launches();
+            test::log_launches(launches, kernels.network, std::string(v.schedule) + " " + what);
+            for (const auto& [kernel, l] : launches) {
+                test::kernel_launches& a = all[kernel];
+                a = {std::max(a.threads, l.threads), std::max(a.shared_bytes, l.shared_bytes), a.count + l.count};
+            }
+        };
+        phase("predict b1", [&] { m.predict(std::span<const float>(x).first(model<Net>::sample_size), 1); });
+        phase("predict b" + std::to_string(batch), [&] { m.predict(x, batch); });
+        if (train)
+            phase("adam step b" + std::to_string(batch),
+                  [&] { m.train_step(x, y, batch, opt, step_settings{0.05f, 1.f, 11, 0}); });
+        test::launches_fit(kernels.network, v.schedule, all);
     }
 }
 

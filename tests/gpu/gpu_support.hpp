@@ -48,14 +48,13 @@ std::vector<float> random_labels(std::size_t n, std::mt19937& rng) {
     return y;
 }
 
-// The kernels launched since the last take_launches() fit CUDA's blocks: threads x
+// The kernels launched (by default: since the last take_launches()) fit CUDA's blocks: threads x
 // registers, and shared memory (launch_limits.hpp; the limits on threads and grid refused
 // any launch over them already, failing the case where it ran).
-inline void launches_fit(const std::string& network, const std::string& schedule) {
-    const std::map<std::string, kernel_launches> launches = take_launches();
+inline void launches_fit(const std::string& network, const std::string& schedule,
+                         const std::map<std::string, kernel_launches>& launches) {
     INFO(network << " (" << schedule << "): " << launches.size() << " kernels launched");
     CHECK_FALSE(launches.empty());
-    log_launches(launches, network, schedule);
     std::string why_not;
     const std::vector<kernel_registers>& table = register_table(&why_not);
     if (table.empty()) {
@@ -63,6 +62,11 @@ inline void launches_fit(const std::string& network, const std::string& schedule
         return;
     }
     for (const std::string& problem : register_problems(launches, table, network, schedule)) FAIL_CHECK(problem);
+}
+inline void launches_fit(const std::string& network, const std::string& schedule) {
+    const std::map<std::string, kernel_launches> launches = take_launches();
+    log_launches(launches, network, schedule);
+    launches_fit(network, schedule, launches);
 }
 
 // An arena's device side, read back buffer by buffer: each view holds its own range of the
