@@ -38,7 +38,7 @@ for packed in "$here"/bin/*.xz; do
   [ -e "$packed" ] && xz -d -f "$packed" && chmod +x "${packed%.xz}"
 done
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-[ ! -f "$here/kernels.tsv" ] || export KILN_PTX_TABLE="$here/kernels.tsv"
+[ ! -f "$here/kernels.tsv" ] || export KILN_PTX_TABLE="${KILN_PTX_TABLE:-$here/kernels.tsv}"
 exec "$here/bin/kiln_gpu_tests" "$@"
 RUN
 chmod +x "$out/run.sh"

@@ -27,7 +27,7 @@ mkdir -p "$out/tests"
 out=$(cd "$out" && pwd)
 export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # each launch's block against the registers ptxas gave its kernel, where the bundle has the table
-[ ! -f "$bundle/kernels.tsv" ] || export KILN_PTX_TABLE="$bundle/kernels.tsv"
+[ ! -f "$bundle/kernels.tsv" ] || export KILN_PTX_TABLE="${KILN_PTX_TABLE:-$bundle/kernels.tsv}"
 export KILN_LAUNCH_LOG="$out/launches.tsv"
 for packed in "$bundle"/bin/*.xz; do
   [ -e "$packed" ] && xz -d -f "$packed" && chmod +x "${packed%.xz}"
