@@ -47,6 +47,14 @@ std::string device_status(device_kind d);
 // to <- from, GPU to GPU: same shape, both with device memory (views of arenas).
 void copy_on_device(halide_buffer_t* from, halide_buffer_t* to);
 
+// The device allocations the generated pipelines asked for (runtime/device_cache.cpp): how
+// many were handed memory kept from an earlier free, and how many went to Halide's
+// allocator. After a first step, a step of the same size should add only to `reused`.
+struct device_allocations {
+    unsigned long long reused = 0, fresh = 0;
+};
+device_allocations device_allocation_counts();
+
 class arena {
   public:
     // size floats, zero; on a GPU (is_gpu(where)) also allocated there. starts: the offsets

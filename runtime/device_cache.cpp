@@ -18,6 +18,8 @@
 // which for CUDA moves the pointer and for OpenCL the cl_mem. Reuse is safe for the same
 // reason as Halide's own cache: a device runs one queue in order, so the kernels that used a
 // buffer come before those of its next owner.
+#include "runtime/device.hpp"
+
 #include <HalideRuntime.h>
 #ifdef KILN_CUDA
 #include <HalideRuntimeCuda.h>
@@ -59,6 +61,7 @@ struct kept {
     // interface's own pointer (Halide::Runtime::Buffer does both): those go Halide's way,
     // or the kept ones would pile up at sizes never asked for here.
     std::set<std::pair<const halide_device_interface_t*, std::uint64_t>> ours;
+    kiln::device_allocations counts;
 };
 // Never destroyed: buffers may be freed from other statics' destructors at exit.
 kept& cache = *new kept;
@@ -125,6 +128,7 @@ int __wrap_halide_device_malloc(void* user_context, halide_buffer_t* buf, const 
         }
     }
     int rc = handle != 0 ? halide_device_wrap_native(user_context, buf, handle, device) : -1;
+    const bool reused = rc == 0;
     if (rc != 0) rc = __real_halide_device_malloc(user_context, buf, device);
     if (rc != 0) {  // out of memory, perhaps because of what is kept: return it all, once
         release_all(user_context);
@@ -133,6 +137,7 @@ int __wrap_halide_device_malloc(void* user_context, halide_buffer_t* buf, const 
     if (rc == 0) {
         std::lock_guard<std::mutex> lock(cache.mutex);
         cache.ours.insert({device, native_handle(user_context, buf)});
+        ++(reused ? cache.counts.reused : cache.counts.fresh);
     }
     return rc;
 }
@@ -160,3 +165,8 @@ void __wrap_halide_device_free_as_destructor(void* user_context, void* obj) {
 }
 
 }  // extern "C"
+
+kiln::device_allocations kiln::device_allocation_counts() {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    return cache.counts;
+}

@@ -5,7 +5,9 @@
 // values at small batches; these check that the same builds launch at the sizes they train
 // at (ResNet-50: batch 32, its 23.5 M parameters in one Adam update), and run kiln's
 // runtime on CUDA around them: arenas and their device crops, copies, the segmented runner.
-// An arena's device side is checked value by value, since copies are real here.
+// Each of those calls, made a second time, must ask the driver for no memory (the stub
+// counts): runtime/device_cache.cpp keeps what the first one freed. An arena's device side
+// is checked value by value, since copies are real here.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -61,6 +63,8 @@
 
 using namespace kiln;
 
+extern "C" unsigned long long kiln_cuda_stub_allocations();  // cuda_stub.cpp
+
 namespace {
 
 // indices: > 0 when the inputs are an embedding's indices below it; train: false for a
@@ -81,6 +85,8 @@ void launches_fit_at(const kernel_set& kernels, std::size_t batch, int indices, 
         // each phase's launches logged apart (KILN_LAUNCH_LOG): how many a step makes
         std::map<std::string, test::kernel_launches> all;
         test::take_launches();
+        // and then, run again, it asks the driver for no memory: what it freed is kept for it
+        // (runtime/device_cache.cpp)
         auto phase = [&](const std::string& what, const auto& run) {
             run();
             const std::map<std::string, test::kernel_launches> launches = test::take_launches();
@@ -89,6 +95,16 @@ void launches_fit_at(const kernel_set& kernels, std::size_t batch, int indices, 
                 test::kernel_launches& a = all[kernel];
                 a = {std::max(a.threads, l.threads), std::max(a.shared_bytes, l.shared_bytes), a.count + l.count};
             }
+            const unsigned long long before = kiln_cuda_stub_allocations();
+            const device_allocations kept = device_allocation_counts();
+            run();
+            test::take_launches();
+            // the pipelines' own buffers, all from what was kept; the driver's count besides
+            // (a buffer Halide's runtime allocates itself, copying an input, can still reach
+            // the driver: Halide keeps 32)
+            INFO(what << " again: " << kiln_cuda_stub_allocations() - before << " allocations reached the driver");
+            CHECK(device_allocation_counts().fresh - kept.fresh == 0);
+            CHECK(device_allocation_counts().reused > kept.reused);
         };
         phase("predict b1", [&] { m.predict(std::span<const float>(x).first(model<Net>::sample_size), 1); });
         phase("predict b" + std::to_string(batch), [&] { m.predict(x, batch); });

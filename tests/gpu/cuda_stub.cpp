@@ -10,6 +10,7 @@
 // The values computed are not meaningful: kernels leave device memory as it was. Where a
 // copy, or a buffer a kernel is given, reaches outside every allocation (which a GPU would
 // fault on, or read another buffer), the call fails and says so on stderr.
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -111,7 +112,10 @@ CUresult cuModuleGetFunction(void** function, void*, const char* name) {
     return *function = new stub_function{name}, success;
 }
 
+std::atomic<unsigned long long> allocation_count{0};
+
 CUresult cuMemAlloc_v2(CUdeviceptr* pointer, std::size_t bytes) {
+    ++allocation_count;
     void* p = std::calloc(bytes == 0 ? 1 : bytes, 1);
     if (p == nullptr) return 2;  // CUDA_ERROR_OUT_OF_MEMORY
     std::lock_guard<std::mutex> lock(mutex);
@@ -157,6 +161,9 @@ CUresult cuPointerGetAttribute(void* result, int which, CUdeviceptr) {
     *static_cast<void**>(result) = &the_context;
     return success;
 }
+
+// For cuda_host_test.cpp: how many allocations the driver has been asked for.
+unsigned long long kiln_cuda_stub_allocations() { return allocation_count.load(); }
 
 // For launch_limits.cpp: whether [at, at + bytes) lies inside one device allocation.
 bool kiln_cuda_stub_inside(const char* what, unsigned long long at, std::size_t bytes) {
