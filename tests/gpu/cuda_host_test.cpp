@@ -5,9 +5,9 @@
 // values at small batches; these check that the same builds launch at the sizes they train
 // at (ResNet-50: batch 32, its 23.5 M parameters in one Adam update), and run kiln's
 // runtime on CUDA around them: arenas and their device crops, copies, the segmented runner.
-// Each of those calls, made a second time, must ask the driver for no memory (the stub
-// counts): runtime/device_cache.cpp keeps what the first one freed. An arena's device side
-// is checked value by value, since copies are real here.
+// Each of those calls, made a second time, must take every buffer its pipelines allocate
+// from what runtime/device_cache.cpp kept from the first (the driver's own count goes in the
+// message). An arena's device side is checked value by value, since copies are real here.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -85,7 +85,7 @@ void launches_fit_at(const kernel_set& kernels, std::size_t batch, int indices, 
         // each phase's launches logged apart (KILN_LAUNCH_LOG): how many a step makes
         std::map<std::string, test::kernel_launches> all;
         test::take_launches();
-        // and then, run again, it asks the driver for no memory: what it freed is kept for it
+        // and then, run again, its pipelines' buffers all come from what the first run freed
         // (runtime/device_cache.cpp)
         auto phase = [&](const std::string& what, const auto& run) {
             run();
