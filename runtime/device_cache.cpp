@@ -4,20 +4,22 @@
 // frees it on return. Halide 14's runtime caches freed allocations, but keeps at most 32 and
 // frees the rest (cuMemFree, which waits for the GPU). ResNet-50's training step at batch 32
 // allocates 320 buffers (1.1 GB) each step and MobileNetV2's fine-tuning 180, so nearly all
-// went back to the driver and came again (measured on the CUDA stub of tests/gpu, which
-// counts them). Here every buffer freed is kept, by device and exact size, and handed to the
-// next allocation of that size: after the first step a step allocates nothing. The memory
-// held is the largest step's working set; an allocation that fails first returns all of it
-// and tries again. KILN_DEVICE_CACHE=0 turns the cache off (to compare).
+// went back to the driver and came again (counted by the stand-in CUDA driver of
+// tests/gpu/cuda_stub.cpp). Here the buffers the pipelines allocate are kept when they free
+// them, by device and exact size, and handed to the next allocation of that size: after the
+// first step, a step's pipeline buffers all come from what was kept. The memory held is the
+// largest step's working set; an allocation that fails first returns all of it and tries
+// again. KILN_DEVICE_CACHE=0 turns the cache off (to compare).
 //
 // Every binary that links kiln_runtime with a GPU module is linked with
 // --wrap=halide_device_malloc,--wrap=halide_device_free,--wrap=halide_device_free_as_destructor
-// (runtime/CMakeLists.txt): the generated pipelines' calls, and Halide::Runtime::Buffer's,
-// come here; Halide's own functions are __real_*. A kept allocation is detached from its
-// buffer (halide_device_detach_native) and attached to the next one (halide_device_wrap_native),
-// which for CUDA moves the pointer and for OpenCL the cl_mem. Reuse is safe for the same
-// reason as Halide's own cache: a device runs one queue in order, so the kernels that used a
-// buffer come before those of its next owner.
+// (runtime/CMakeLists.txt): the generated pipelines' calls come here; Halide's own functions
+// are __real_*. Halide::Runtime::Buffer, and Halide's runtime inside (halide_copy_to_device),
+// call through the device interface instead and keep going Halide's way. A kept allocation is
+// detached from its buffer (halide_device_detach_native) and attached to the next one
+// (halide_device_wrap_native), which for CUDA moves the pointer and for OpenCL the cl_mem.
+// Reuse is safe for the same reason as Halide's own cache: a device runs one queue in order,
+// so the kernels that used a buffer come before those of its next owner.
 #include "runtime/device.hpp"
 
 #include <HalideRuntime.h>
@@ -129,6 +131,10 @@ int __wrap_halide_device_malloc(void* user_context, halide_buffer_t* buf, const 
     }
     int rc = handle != 0 ? halide_device_wrap_native(user_context, buf, handle, device) : -1;
     const bool reused = rc == 0;
+    if (handle != 0 && !reused) {  // not taken: keep it for the next one
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        cache.free[key].push_back(handle);
+    }
     if (rc != 0) rc = __real_halide_device_malloc(user_context, buf, device);
     if (rc != 0) {  // out of memory, perhaps because of what is kept: return it all, once
         release_all(user_context);
