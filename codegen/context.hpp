@@ -45,6 +45,8 @@ enum class stage_kind {
                  // window of its own channel (depthwise_conv2d's forward and d_in)
     recurrence,  // s(j, t, n) over a sequence's steps in order (ops/recurrent.hpp): an update on
                  // RDom r = (J slots, k reduction, t steps), t outermost; inner_extent = J's extent
+    channel_stat,  // v(c) a few flops from per-channel sums (batch norm's mean, var, 1 / std):
+                   // a CPU computes it once, a GPU where it is read, not in a kernel of its own
 };
 
 struct stage {

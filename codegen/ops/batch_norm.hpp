@@ -57,9 +57,9 @@ struct op<batch_norm_t<Eps, Momentum>> {
             var(ch) = running_var(ch);
         }
         rstd(ch) = c.k(1) / Halide::sqrt(var(ch) + c.k(Eps));
-        c.mark(mean, stage_kind::pointwise, RDom(), c.in[0]);
-        c.mark(var, stage_kind::pointwise, RDom(), c.in[0]);
-        c.mark(rstd, stage_kind::pointwise, RDom(), c.in[0]);
+        c.mark(mean, stage_kind::channel_stat, RDom(), c.in[0]);
+        c.mark(var, stage_kind::channel_stat, RDom(), c.in[0]);
+        c.mark(rstd, stage_kind::channel_stat, RDom(), c.in[0]);
         if (c.training()) c.save("rstd", rstd);
         std::vector<Var> v = activation_vars(c.out);
         Func y = c.func("fwd");

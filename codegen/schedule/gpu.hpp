@@ -17,9 +17,13 @@
                       conv_dw, and the sums over images (bias and batch norm): the sum is
                       first split by sample (rfactor), a thread per (weight, sample),
                       then the samples are summed, a thread per weight.
-      whole sums      the cost, and each weight tensor's squares for L2: 1024 partial
-                      sums over the terms taken as one sequence (thread u every 1024th,
-                      from u), then summed by one thread.
+      whole sums      the cost, and each weight tensor's squares for L2: the terms taken
+                      as one sequence, summed in levels of 64 terms a thread (thread u of
+                      L adds every L-th term from u), down to one thread.
+                      Each sum, partial or total, is one kernel: a thread sets its value
+                      and adds its terms (per_thread), no kernel only to zero it.
+      channel stats   batch norm's mean, variance and 1 / std: recomputed where read (a
+                      division and a square root) rather than a kernel of their own.
       recurrence      a block per sample, a thread per slot: the steps and the
                       iterations of a step (the product's chunks, then each finishing phase)
                       are serial loops of the block, a barrier after each, since a phase
@@ -34,6 +38,7 @@
     outside the weights; block sizes over 1024 threads from symbolic tile bounds).
     Checked against the CPU on an H200: bench/results/cuda-2026-11-26.md.            */
 #include <algorithm>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -68,17 +73,21 @@ inline std::vector<Var> pure_vars(const Func& f, int update) {
 // A thread per point of `vars` (innermost first), block_threads to a block: tiles of
 // T0 x (block_threads / T0) over the first two, T0 the inner extent's power of two up to
 // 32; any further vars fused into the grid's third dimension. No vars: one thread.
+// Returns the innermost thread loop's Var, where a Func computed once per thread goes.
 // (One fused dimension split in blocks instead gave Halide bounds it could not prove
 // inside the weights.)
-inline void flat(Halide::Stage st, const std::vector<Var>& vars, const std::string& tag, int inner = 32) {
-    if (vars.empty()) {
-        st.gpu_single_thread();
-        return;
-    }
+inline Var flat(Halide::Stage st, const std::vector<Var>& vars, const std::string& tag, int inner = 32) {
     Var b0(tag + "_b0"), t0(tag + "_t0");
+    if (vars.empty()) {  // gpu_single_thread, with loops named here
+        st.split(Var::outermost(), Var::outermost(), t0, 1)
+            .split(Var::outermost(), Var::outermost(), b0, 1)
+            .gpu_blocks(b0)
+            .gpu_threads(t0);
+        return t0;
+    }
     if (vars.size() == 1) {
         st.gpu_tile(vars[0], b0, t0, block_threads, TailStrategy::GuardWithIf);
-        return;
+        return t0;
     }
     int T0 = 1;
     while (T0 * 2 <= 32 && T0 * 2 <= inner) T0 *= 2;
@@ -91,14 +100,34 @@ inline void flat(Halide::Stage st, const std::vector<Var>& vars, const std::stri
     }
     st.gpu_tile(vars[0], vars[1], b0, b1, t0, t1, T0, block_threads / T0, TailStrategy::GuardWithIf);
     if (vars.size() > 2) st.gpu_blocks(rest);
+    return t0;
 }
 
-// Root, and a thread per point in every definition.
+// Root, and a thread per point in every definition: a kernel per definition.
 inline void root_flat(Func f, int inner = 32) {
     f.compute_root();
     flat(f, pure_vars(f, 0), f.name() + "_s0", inner);
     for (int u = 0; u < f.num_update_definitions(); ++u)
         flat(f.update(u), pure_vars(f, u + 1), f.name() + "_s" + std::to_string(u + 1), inner);
+}
+
+// A reduction f (its initial value, then an update) in one kernel: a copy of f at root
+// (Func::in, which every reader of f then reads), a thread per value, and f computed whole
+// inside each thread, its initial value and its sum. (Computed at root, f's two definitions
+// were two kernels, the first only writing zeros: with these kernels gone, the sums' new
+// levels and batch norm's statistics recomputed where read, ResNet-50's Adam step makes
+// 1,699 launches instead of 3,135.)
+// Where f's one reader is a root element-wise stage that reads it point for point (a
+// gradient's output copy), f is computed in that stage's threads instead (`home`, see
+// schedule_cuda): no kernel of its own.
+inline void per_thread(Func f, int inner = 32, const Func& home = Func()) {
+    if (home.defined()) {
+        f.compute_at(home, Var(home.name() + "_s0_t0"));
+        return;
+    }
+    Func copy = f.in();
+    copy.compute_root();
+    f.compute_at(copy, flat(copy, pure_vars(copy, 0), copy.name() + "_s0", inner));
 }
 
 // The compile-time extent of a reduction variable (conv's channels and taps).
@@ -125,42 +154,50 @@ inline int divisor_at_most(int extent, int cap) {
 }
 
 // A reduction into a small output over a long multi-dimensional domain (the last RVar the
-// samples): one partial sum per (output, sample) in parallel, then the samples summed.
-inline void split_by_sample(Func f, const RDom& r) {
-    f.compute_root();
-    flat(f, pure_vars(f, 0), f.name() + "_s0");
-    if (r.dimensions() < 2) {
-        flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
-        return;
+// samples): one partial sum per (output, sample) in parallel, then the samples summed, a
+// kernel each (see per_thread).
+inline void split_by_sample(Func f, const RDom& r, const Func& home = Func()) {
+    if (r.dimensions() >= 2) {
+        Var u(f.name() + "_u");
+        per_thread(f.update().rfactor(Halide::RVar(r[r.dimensions() - 1]), u));
     }
-    Var u(f.name() + "_u");
-    Func partial = f.update().rfactor(Halide::RVar(r[r.dimensions() - 1]), u);
-    root_flat(partial);
-    flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
+    per_thread(f, 32, home);
 }
 
 // A whole tensor summed into one value (the cost; for L2, a weight tensor's squares): its
-// terms taken as one sequence, `lanes` partial sums, thread u adding terms u, u + lanes, ...
-// (adjacent threads read adjacent terms), then one thread adds the partial sums. (By sample,
-// as split_by_sample does, left a weight tensor's sum to as many threads as its last
-// dimension has entries: one for a 1x1 convolution's 1M weights.)
+// terms taken as one sequence, then summed in levels of at most fan_in terms a thread, a
+// kernel a level (see per_thread), down to the one thread that adds the last fan_in. Each
+// level's thread u adds terms u, u + L, u + 2L, ... of the level below (L its thread count;
+// adjacent threads read adjacent terms). A sequence of unknown length (the cost's, with the
+// batch) starts from 1,024 partial sums.
+// (1,024 partial sums for every tensor, then one thread adding them, left a 3x3x512x512
+// convolution's 2.4 M squares to four blocks, 2,304 terms a thread, and its last sum to
+// one thread loading and adding 1,024 values.)
 inline void tree_sum(Func f, const RDom& r) {
-    constexpr int lanes = 1024;
-    f.compute_root();
-    flat(f, pure_vars(f, 0), f.name() + "_s0");
+    constexpr long fan_in = 64, unknown_lanes = 1024;
+    long extent = 1;
     Halide::RVar all(r[0]);
-    for (int d = 1; d < r.dimensions(); ++d) {
+    for (int d = 0; d < r.dimensions(); ++d) {
+        const auto* k = r[d].extent().as<Halide::Internal::IntImm>();
+        extent = (k != nullptr && extent > 0) ? extent * k->value : -1;
+        if (d == 0) continue;
         Halide::RVar fused(f.name() + "_all" + std::to_string(d));
         f.update().fuse(all, Halide::RVar(r[d]), fused);
         all = fused;
     }
-    Halide::RVar ro(f.name() + "_ro"), ri(f.name() + "_ri");
-    f.update().split(all, ro, ri, lanes, TailStrategy::GuardWithIf);
-    Var u(f.name() + "_u");
-    Func partial = f.update().rfactor(ri, u);
-    partial.update().reorder(ro, u);  // rfactor kept ro outside u: it would loop on the host
-    root_flat(partial);
-    flat(f.update(), pure_vars(f, 1), f.name() + "_s1");
+    for (int level = 0; extent < 0 || extent > fan_in; ++level) {
+        long lanes = extent < 0 ? unknown_lanes : 1;
+        while (extent > 0 && lanes * fan_in < extent) lanes *= 2;
+        const std::string tag = f.name() + "_l" + std::to_string(level);
+        Halide::RVar ro(tag + "_ro"), ri(tag + "_ri");
+        f.update().split(all, ro, ri, static_cast<int>(lanes), TailStrategy::GuardWithIf);
+        Func partial = f.update().rfactor(ri, Var(tag + "_u"));
+        partial.update().reorder(ro, Var(tag + "_u"));  // rfactor kept ro outside u
+        per_thread(partial);
+        all = ri;  // f now sums the partial sums
+        extent = lanes;
+    }
+    per_thread(f);
 }
 
 // A recurrence S(j, t, n) (ops/recurrent.hpp): its update runs over RDom (J slot, k, t),
@@ -305,6 +342,83 @@ inline void conv(const stage& s) {
     stage_chunk(s.input, 1, {CK});
 }
 
+// Who reads whom in a pipeline: for every Func, the Funcs whose definitions call it, and
+// whether all of one reader's calls are at the reader's own pure variables, in order (the
+// same point: a copy, or an element-wise expression of it).
+class call_graph {
+  public:
+    explicit call_graph(const stage_list& stages) {
+        std::map<std::string, Halide::Internal::Function> env;
+        for (const stage& s : stages) {
+            env.emplace(s.f.name(), s.f.function());
+            for (const auto& [name, fn] : Halide::Internal::find_transitive_calls(s.f.function())) env.emplace(name, fn);
+        }
+        for (const auto& [name, fn] : env) {
+            names_.insert(name);
+            if (!fn.has_pure_definition()) continue;  // an input, or an extern stage
+            reads pure(name, fn.args(), reads_);
+            fn.definition().accept(&pure);
+            for (const Halide::Internal::Definition& u : fn.updates()) {
+                reads update(name, {}, reads_, false);
+                u.accept(&update);
+            }
+        }
+    }
+    const std::set<std::string>& all() const { return names_; }
+
+    // The one Func outside `inside` that reads f, seen through the Funcs in `inside`
+    // (computed within their readers), when every read on the way is point for point; ""
+    // when there are several, none, or a read elsewhere.
+    std::string sole_reader(const std::string& f, const std::set<std::string>& inside) const {
+        std::set<std::string> found;
+        return collect(f, inside, found, 0) && found.size() == 1 ? *found.begin() : std::string();
+    }
+
+  private:
+    using read_map = std::map<std::string, std::map<std::string, bool>>;  // callee -> reader -> same point
+
+    class reads : public Halide::Internal::IRGraphVisitor {
+      public:
+        reads(std::string reader, std::vector<std::string> at, read_map& out, bool pure = true)
+            : reader_(std::move(reader)), at_(std::move(at)), out_(out), pure_(pure) {}
+
+      protected:
+        using Halide::Internal::IRGraphVisitor::visit;
+        void visit(const Halide::Internal::Call* op) override {
+            Halide::Internal::IRGraphVisitor::visit(op);
+            if (op->call_type != Halide::Internal::Call::Halide || op->name == reader_) return;
+            bool same = pure_ && op->args.size() == at_.size();
+            for (std::size_t i = 0; same && i < at_.size(); ++i) {
+                const auto* v = op->args[i].as<Halide::Internal::Variable>();
+                same = v != nullptr && v->name == at_[i];
+            }
+            const auto [it, fresh] = out_[op->name].emplace(reader_, same);
+            if (!fresh) it->second = it->second && same;
+        }
+
+      private:
+        std::string reader_;
+        std::vector<std::string> at_;
+        read_map& out_;
+        bool pure_;
+    };
+
+    bool collect(const std::string& f, const std::set<std::string>& inside, std::set<std::string>& found,
+                 int depth) const {
+        const auto r = reads_.find(f);
+        if (r == reads_.end() || depth > 64) return false;
+        for (const auto& [reader, same] : r->second) {
+            if (!same) return false;
+            if (!inside.count(reader)) found.insert(reader);
+            else if (!collect(reader, inside, found, depth + 1)) return false;
+        }
+        return true;
+    }
+
+    std::set<std::string> names_;
+    read_map reads_;
+};
+
 }  // namespace gpu_detail
 
 inline void schedule_cuda(const stage_list& stages) {
@@ -312,10 +426,48 @@ inline void schedule_cuda(const stage_list& stages) {
     std::set<std::string> scheduled_by_producer;
     for (const stage& s : stages)
         if (s.consumer.defined() && s.kind == stage_kind::conv) scheduled_by_producer.insert(s.consumer.name());
+    auto inlined = [&](const stage& s) {
+        return s.kind == stage_kind::channel_stat ||
+               (s.consumer.defined() &&
+                (s.kind == stage_kind::pointwise || s.kind == stage_kind::depthwise || s.kind == stage_kind::conv));
+    };
+    // A root element-wise stage that a reducing or element-wise stage can live in: its own
+    // kernel, a thread per point (root_flat), one definition.
+    auto plain = [&](const stage& s) {
+        return s.kind == stage_kind::pointwise && !inlined(s) && !scheduled_by_producer.count(s.f.name()) &&
+               !s.f.has_update_definition() && s.f.dimensions() > 0;
+    };
+    // Which stage each Func's kernel runs in: a Func that is not a root stage is computed
+    // inside its readers. First the element-wise stages that one reader reads point for
+    // point are inlined there (the output copies' sources, L2's decayed gradients), then the
+    // sums whose one reader is such a stage are computed in its threads.
+    const call_graph calls(stages);
+    std::set<std::string> inside = calls.all();
+    std::map<std::string, Func> homes;
+    for (const stage& s : stages) {
+        if (!inlined(s)) inside.erase(s.f.name());
+        if (plain(s)) homes.emplace(s.f.name(), s.f);
+    }
+    auto home_of = [&](const Func& f) {
+        const auto h = homes.find(calls.sole_reader(f.name(), inside));
+        return h == homes.end() || h->second.dimensions() != f.dimensions() ? Func() : h->second;
+    };
+    for (bool more = true; more;) {
+        more = false;
+        for (const stage& s : stages)
+            if (plain(s) && !inside.count(s.f.name()) && home_of(s.f).defined()) {
+                inside.insert(s.f.name());
+                more = true;
+            }
+    }
     for (const stage& s : stages) {
         Func f = s.f;
         if (scheduled_by_producer.count(f.name())) continue;
         if (s.consumer.defined() && (s.kind == stage_kind::pointwise || s.kind == stage_kind::depthwise)) {
+            f.compute_inline();
+            continue;
+        }
+        if (plain(s) && inside.count(f.name())) {
             f.compute_inline();
             continue;
         }
@@ -332,12 +484,13 @@ inline void schedule_cuda(const stage_list& stages) {
         }
         case stage_kind::conv: conv(s); break;
         case stage_kind::conv_dw:
-        case stage_kind::batch_sum: split_by_sample(f, s.r); break;
+        case stage_kind::batch_sum: split_by_sample(f, s.r, home_of(f)); break;
         case stage_kind::scalar_sum: tree_sum(f, s.r); break;
+        case stage_kind::feature_sum: per_thread(f, s.inner_extent); break;
+        case stage_kind::channel_stat: f.compute_inline(); break;
         case stage_kind::pointwise:
         case stage_kind::depthwise:
         case stage_kind::transpose:
-        case stage_kind::feature_sum:
             root_flat(f, s.inner_extent);
             break;
         case stage_kind::recurrence: recurrence(s); break;

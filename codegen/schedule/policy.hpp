@@ -91,6 +91,7 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         };
         switch (s.kind) {
         case stage_kind::pointwise:
+        case stage_kind::channel_stat:
             vectorize_pure(f);
             if (s.inner_extent >= parallel_threshold) f.parallel(n);
             // an element-wise scatter (embedding's d_W += dy at each step's index): the same
