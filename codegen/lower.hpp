@@ -112,7 +112,8 @@ void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, co
 
 
 // An activation that is the only reader of its input node's value can be fused with the
-// stage that computes it: a convolution computes its tiles straight into the activation,
+// stage that computes it: a convolution computes its tiles straight into the activation
+// (on a GPU a dense layer's matmul too; the CPU schedule computes a matmul on its own),
 // an element-wise stage is inlined into it. The activation's backward reads its own output,
 // never its input, so nothing else needs the fused value.
 template <std::size_t Count>
@@ -128,7 +129,8 @@ void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std:
         if (!produced.defined() || !value[j].defined()) continue;  // across a segment's edge
         for (stage& s : stages)
             if (s.f.name() == produced.name() &&
-                (s.kind == stage_kind::conv || s.kind == stage_kind::depthwise || s.kind == stage_kind::pointwise))
+                (s.kind == stage_kind::conv || s.kind == stage_kind::depthwise || s.kind == stage_kind::pointwise ||
+                 s.kind == stage_kind::matmul))
                 s.consumer = value[j];
     }
 }

@@ -7,9 +7,11 @@
                       its activation in the same kernel (its tile is the activation's).
       pointwise root  one thread per element, 256 to a block: a 2-D tile of the two inner
                       dimensions, the outer ones fused into the grid's third.
-      matmul          a block computes a tile of TO outputs x TN samples, one per thread.
-                      The reduction runs in chunks of RK: each chunk of W and of x is
-                      first staged in shared memory by the whole block.
+      matmul          a block computes a tile of TO outputs x TN samples, one per thread,
+                      into shared memory, and writes it out (through the activation
+                      after it, if that is its one reader). The reduction runs in chunks of
+                      RK: each chunk of W and of x is first staged in shared memory by the
+                      whole block.
       conv            a block computes TO channels x TX columns of one row of one sample;
                       the accumulator tile lives in shared memory, and each chunk of CK
                       input channels of K and of the (zero-bordered) input is staged there.
@@ -232,33 +234,55 @@ inline void recurrence(const stage& s) {
 }
 
 // y(o, n) = init + sum_k K(k, o) in(k, n): TO x TN outputs per block, K and in staged per
-// chunk of RK in shared memory.
-inline void matmul(const stage& s, int out_extent) {
+// chunk of RK in shared memory. As for a convolution, y is a tile in shared memory computed
+// by the block (its initial value, then its sum), and the block's threads write the tile
+// out: into the activation that is y's one reader where lower() found one (a kernel for
+// dense + relu), else into a copy of y (Func::in). (y at root was two kernels, the first
+// only writing the bias, and the activation a third.) Where another stage stages chunks of
+// y itself (a dense layer straight after another), a copy would leave y two readers in two
+// kernels: there y stays at root, its two definitions a kernel each (`tiled` false).
+inline void matmul(const stage& s, int out_extent, bool tiled = true) {
     Func y = s.f;
-    y.compute_root();
-    const std::vector<Var> v = y.args();
-    const Var o = v[0], n = v.back();
     // TO and RK divide the weights' extents (see divisor_at_most); the samples' tile may
     // hang over N: lower() clamps every input along n.
     const int TO = divisor_at_most(out_extent, 32), TN = block_threads / TO;
     const int K = s.reduce_extent > 0 ? s.reduce_extent : 1;
     const int RK = divisor_at_most(K, 8);
-    Var ob("ob"), ot("ot"), nb("nb"), nt("nt"), t("t");
-    y.split(o, ob, ot, TO, TailStrategy::GuardWithIf)
-        .split(n, nb, nt, TN, TailStrategy::GuardWithIf)
-        .reorder(ot, nt, ob, nb)
-        .fuse(ot, nt, t)
-        .gpu_threads(t)
-        .gpu_blocks(ob, nb);
+    Var ob("ob"), ot("ot"), nb("nb"), nt("nt"), t("t"), at("at");
     Halide::RVar rk(s.r.x), ro("ro"), ri("ri");
-    y.update()
-        .split(o, ob, ot, TO, TailStrategy::GuardWithIf)
-        .split(n, nb, nt, TN, TailStrategy::GuardWithIf)
-        .split(rk, ro, ri, RK)
-        .reorder(ri, ot, nt, ro, ob, nb)
-        .fuse(ot, nt, t)
-        .gpu_threads(t)
-        .gpu_blocks(ob, nb);
+    // a block per tile of TO x TN, a thread per entry
+    const std::vector<Var> a = y.args();
+    if (tiled) {
+        Func out = s.consumer.defined() ? Func(s.consumer) : y.in();
+        out.compute_root();
+        const std::vector<Var> v = out.args();
+        out.split(v[0], ob, ot, TO, TailStrategy::GuardWithIf)
+            .split(v.back(), nb, nt, TN, TailStrategy::GuardWithIf)
+            .reorder(ot, nt, ob, nb)
+            .fuse(ot, nt, t)
+            .gpu_threads(t)
+            .gpu_blocks(ob, nb);
+        // the tile's extents given (see the chunks below): constant thread loops
+        y.compute_at(out, ob).bound_extent(a[0], TO).bound_extent(a[1], TN);
+        y.fuse(a[0], a[1], at).gpu_threads(at);
+        y.update().split(rk, ro, ri, RK).reorder(ri, a[0], a[1], ro).fuse(a[0], a[1], t).gpu_threads(t);
+    } else {
+        y.compute_root();
+        y.split(a[0], ob, ot, TO, TailStrategy::GuardWithIf)
+            .split(a[1], nb, nt, TN, TailStrategy::GuardWithIf)
+            .reorder(ot, nt, ob, nb)
+            .fuse(ot, nt, t)
+            .gpu_threads(t)
+            .gpu_blocks(ob, nb);
+        y.update()
+            .split(a[0], ob, ot, TO, TailStrategy::GuardWithIf)
+            .split(a[1], nb, nt, TN, TailStrategy::GuardWithIf)
+            .split(rk, ro, ri, RK)
+            .reorder(ri, ot, nt, ro, ob, nb)
+            .fuse(ot, nt, t)
+            .gpu_threads(t)
+            .gpu_blocks(ob, nb);
+    }
     // The block loads a chunk with one thread per entry of dimension `along` (the longer
     // side of the chunk), each looping over the other. (Fusing the chunk's two dimensions into
     // one thread index gave Halide bounds far outside the weights.)
@@ -425,11 +449,13 @@ inline void schedule_cuda(const stage_list& stages) {
     using namespace gpu_detail;
     std::set<std::string> scheduled_by_producer;
     for (const stage& s : stages)
-        if (s.consumer.defined() && s.kind == stage_kind::conv) scheduled_by_producer.insert(s.consumer.name());
+        if (s.consumer.defined() && (s.kind == stage_kind::conv || s.kind == stage_kind::matmul))
+            scheduled_by_producer.insert(s.consumer.name());
+    // computed inside another stage's kernel
     auto inlined = [&](const stage& s) {
         return s.kind == stage_kind::channel_stat ||
-               (s.consumer.defined() &&
-                (s.kind == stage_kind::pointwise || s.kind == stage_kind::depthwise || s.kind == stage_kind::conv));
+               (s.consumer.defined() && (s.kind == stage_kind::pointwise || s.kind == stage_kind::depthwise ||
+                                         s.kind == stage_kind::conv || s.kind == stage_kind::matmul));
     };
     // A root element-wise stage that a reducing or element-wise stage can live in: its own
     // kernel, a thread per point (root_flat), one definition.
@@ -441,6 +467,10 @@ inline void schedule_cuda(const stage_list& stages) {
     // inside its readers. First the element-wise stages that one reader reads point for
     // point are inlined there (the output copies' sources, L2's decayed gradients), then the
     // sums whose one reader is such a stage are computed in its threads.
+    std::set<std::string> staged;  // what a stage copies chunks of into shared memory
+    for (const stage& s : stages)
+        for (const Func& src : {s.input, s.kernel})
+            if (src.defined()) staged.insert(src.name());
     const call_graph calls(stages);
     std::set<std::string> inside = calls.all();
     std::map<std::string, Func> homes;
@@ -472,14 +502,20 @@ inline void schedule_cuda(const stage_list& stages) {
             continue;
         }
         switch (s.kind) {
-        case stage_kind::matmul: matmul(s, s.inner_extent); break;
-        case stage_kind::matmul_dx: matmul(s, s.inner_extent); break;
+        case stage_kind::matmul:
+        case stage_kind::matmul_dx: matmul(s, s.inner_extent, !staged.count(f.name())); break;
         case stage_kind::matmul_dw: {
-            // a thread per weight; its sum over the batch in registers
-            root_flat(f, s.inner_extent);
+            // a thread per weight; its sum over the batch in registers, in the gradient's
+            // output copy's threads where that is f's one reader
             Func acc = s.partial;
-            const std::vector<Var> v = f.args();
-            Func(acc).compute_at(f, Var(f.name() + "_s0_t0"));
+            Func home = home_of(f);
+            if (home.defined()) {
+                f.compute_inline();
+            } else {
+                root_flat(f, s.inner_extent);
+                home = f;
+            }
+            acc.compute_at(home, Var(home.name() + "_s0_t0"));
             break;
         }
         case stage_kind::conv: conv(s); break;

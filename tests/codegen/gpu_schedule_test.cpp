@@ -112,3 +112,46 @@ TEST_CASE("gpu schedule: a whole-tensor sum is summed in levels of at most 64 te
     schedule_cuda({{sq, stage_kind::scalar_sum, r, 1}, {out, stage_kind::pointwise, RDom(), 1}});
     CHECK(kernels_in(Halide::Pipeline(out), {W}, "levels") == 5);
 }
+
+TEST_CASE("gpu schedule: a dense layer is one kernel, its activation included when that is its one reader",
+          "[codegen][gpu]") {
+    // y(o, n) = b(o) + sum_f W(f, o) x(f, n), then relu: the block's tile of y is set to the
+    // bias, summed and written through the activation by the same kernel. (y at root was a
+    // kernel for the bias, one for the sum and one for the relu.)
+    Halide::ImageParam x(Halide::Float(32), 2, "x"), W(Halide::Float(32), 2, "W"), b(Halide::Float(32), 1, "b");
+    Var o("o"), n("n"), f("f");
+    Func input("input"), y("y"), act("act");
+    input(f, n) = x(f, Halide::clamp(n, 0, x.dim(1).extent() - 1));  // as lower() clamps inputs
+    RDom r(0, 64, "r");
+    y(o, n) = b(o);
+    y(o, n) += W(r, o) * input(r, n);
+    act(o, n) = Halide::max(y(o, n), 0.f);
+    stage dense{y, stage_kind::matmul, r, 32, 64};
+    dense.kernel = W;
+    dense.input = input;
+    SECTION("with its activation") {
+        dense.consumer = act;
+        schedule_cuda({dense, {act, stage_kind::pointwise, RDom(), 32}});
+        CHECK(kernels_in(Halide::Pipeline(act), {x, W, b}, "dense_relu") == 1);
+    }
+    SECTION("on its own: a kernel for y, one for the activation") {
+        schedule_cuda({dense, {act, stage_kind::pointwise, RDom(), 32}});
+        CHECK(kernels_in(Halide::Pipeline(act), {x, W, b}, "dense") == 2);
+    }
+    SECTION("read by a second dense layer that stages chunks of it: y at root, two kernels") {
+        // (y's tile in a copy's kernel could not be compiled: the second layer's staged
+        // chunks read y too, from their own kernel)
+        Halide::ImageParam W2(Halide::Float(32), 2, "W2");
+        RDom r2(0, 32, "r2");
+        Func y2("y2"), out("out");
+        y2(o, n) = b(o);
+        y2(o, n) += W2(r2, o) * y(r2, n);
+        out(o, n) = y2(o, n);
+        stage second{y2, stage_kind::matmul, r2, 32, 32};
+        second.kernel = W2;
+        second.input = y;
+        schedule_cuda({dense, second, {out, stage_kind::pointwise, RDom(), 32}});
+        // y's two, y2's tile in its copy, the output copy
+        CHECK(kernels_in(Halide::Pipeline(out), {x, W, b, W2}, "dense_dense") == 4);
+    }
+}
