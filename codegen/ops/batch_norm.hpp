@@ -72,8 +72,19 @@ struct op<batch_norm_t<Eps, Momentum>> {
         const Func &gamma = p[0], &running_mean = p[2], &running_var = p[3];
         const Func mean = c.restore("mean"), var = c.restore("var"), rstd = c.restore("rstd");
         auto xhat = [&](const std::vector<Expr>& a) { return (x(a) - mean(a[0])) * rstd(a[0]); };
-        Func d_gamma = channel_sum(c, "d_gamma", [&](std::vector<Expr> a) { return dy(a) * xhat(a); });
-        Func d_beta = channel_sum(c, "d_beta", [&](std::vector<Expr> a) { return dy(a); });
+        // d_gamma and d_beta in one pass over dy: a pair of sums (a Tuple) per channel
+        Var ch("c");
+        Func sums = c.func("d_gamma_beta");
+        {
+            const RDom r = positions(c, "d_gamma_beta");
+            const std::vector<Expr> a = at(ch, r);
+            sums(ch) = Halide::Tuple(c.k(0), c.k(0));
+            sums(ch) = Halide::Tuple(sums(ch)[0] + dy(a) * xhat(a), sums(ch)[1] + dy(a));
+            c.mark(sums, stage_kind::batch_sum, r, c.in[0], 0);
+        }
+        Func d_gamma = c.func("d_gamma"), d_beta = c.func("d_beta");
+        d_gamma(ch) = sums(ch)[0];
+        d_beta(ch) = sums(ch)[1];
         std::vector<Var> v = activation_vars(c.in);
         const std::vector<Expr> e = as_exprs(v);
         const Expr m = count(c);
@@ -81,7 +92,6 @@ struct op<batch_norm_t<Eps, Momentum>> {
         dx(v) = gamma(v[0]) * rstd(v[0]) / m * (m * dy(e) - d_beta(v[0]) - xhat(e) * d_gamma(v[0]));
         c.mark(dx, stage_kind::pointwise, RDom(), c.in[0]);
         // Not gradients: the running averages this step leaves behind.
-        Var ch("c");
         const Expr keep = c.k(Momentum), take = c.k(1 - Momentum);
         Func new_mean = c.func("new_running_mean"), new_var = c.func("new_running_var");
         new_mean(ch) = keep * running_mean(ch) + take * mean(ch);

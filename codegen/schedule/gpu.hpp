@@ -463,14 +463,14 @@ inline void schedule_cuda(const stage_list& stages) {
         return s.kind == stage_kind::pointwise && !inlined(s) && !scheduled_by_producer.count(s.f.name()) &&
                !s.f.has_update_definition() && s.f.dimensions() > 0;
     };
-    // Which stage each Func's kernel runs in: a Func that is not a root stage is computed
-    // inside its readers. First the element-wise stages that one reader reads point for
-    // point are inlined there (the output copies' sources, L2's decayed gradients), then the
-    // sums whose one reader is such a stage are computed in its threads.
     std::set<std::string> staged;  // what a stage copies chunks of into shared memory
     for (const stage& s : stages)
         for (const Func& src : {s.input, s.kernel})
             if (src.defined()) staged.insert(src.name());
+    // Which stage each Func's kernel runs in: a Func that is not a root stage is computed
+    // inside its readers. First the element-wise stages that one reader reads point for
+    // point are inlined there (the output copies' sources, L2's decayed gradients), then the
+    // sums whose one reader is such a stage are computed in its threads.
     const call_graph calls(stages);
     std::set<std::string> inside = calls.all();
     std::map<std::string, Func> homes;
