@@ -12,7 +12,6 @@
 #include "codegen/schedule/gpu.hpp"
 
 using namespace kiln::codegen;
-using kiln::codegen::gpu_detail::call_graph;
 using Halide::Func;
 using Halide::RDom;
 using Halide::Var;

@@ -1,0 +1,91 @@
+#pragma once
+// Who reads whom in a pipeline, for schedules that compute a Func inside its one reader
+// (codegen/schedule/gpu.hpp): Halide's own call graph of the stages, seen through the
+// Funcs that are computed within their readers.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "codegen/context.hpp"
+
+namespace kiln::codegen {
+
+// Who reads whom in a pipeline: for every Func, the Funcs whose definitions call it, and
+// whether all of one reader's calls are at the reader's own pure variables, in order (the
+// same point: a copy, or an element-wise expression of it).
+class call_graph {
+  public:
+    explicit call_graph(const stage_list& stages) {
+        std::map<std::string, Halide::Internal::Function> env;
+        for (const stage& s : stages) {
+            env.emplace(s.f.name(), s.f.function());
+            for (const auto& [name, fn] : Halide::Internal::find_transitive_calls(s.f.function())) env.emplace(name, fn);
+        }
+        for (const auto& [name, fn] : env) {
+            names_.insert(name);
+            if (!fn.has_pure_definition()) continue;  // an input, or an extern stage
+            reads pure(name, fn.args(), reads_);
+            fn.definition().accept(&pure);
+            for (const Halide::Internal::Definition& u : fn.updates()) {
+                reads update(name, {}, reads_, false);
+                u.accept(&update);
+            }
+        }
+    }
+    const std::set<std::string>& all() const { return names_; }
+
+    // The one Func outside `inside` that reads f, seen through the Funcs in `inside`
+    // (computed within their readers), when every read on the way is point for point; ""
+    // when there are several, none, or a read elsewhere.
+    std::string sole_reader(const std::string& f, const std::set<std::string>& inside) const {
+        std::set<std::string> found;
+        return collect(f, inside, found, 0) && found.size() == 1 ? *found.begin() : std::string();
+    }
+
+  private:
+    using read_map = std::map<std::string, std::map<std::string, bool>>;  // callee -> reader -> same point
+
+    class reads : public Halide::Internal::IRGraphVisitor {
+      public:
+        reads(std::string reader, std::vector<std::string> at, read_map& out, bool pure = true)
+            : reader_(std::move(reader)), at_(std::move(at)), out_(out), pure_(pure) {}
+
+      protected:
+        using Halide::Internal::IRGraphVisitor::visit;
+        void visit(const Halide::Internal::Call* op) override {
+            Halide::Internal::IRGraphVisitor::visit(op);
+            if (op->call_type != Halide::Internal::Call::Halide || op->name == reader_) return;
+            bool same = pure_ && op->args.size() == at_.size();
+            for (std::size_t i = 0; same && i < at_.size(); ++i) {
+                const auto* v = op->args[i].as<Halide::Internal::Variable>();
+                same = v != nullptr && v->name == at_[i];
+            }
+            const auto [it, fresh] = out_[op->name].emplace(reader_, same);
+            if (!fresh) it->second = it->second && same;
+        }
+
+      private:
+        std::string reader_;
+        std::vector<std::string> at_;
+        read_map& out_;
+        bool pure_;
+    };
+
+    bool collect(const std::string& f, const std::set<std::string>& inside, std::set<std::string>& found,
+                 int depth) const {
+        const auto r = reads_.find(f);
+        if (r == reads_.end() || depth > 64) return false;
+        for (const auto& [reader, same] : r->second) {
+            if (!same) return false;
+            if (!inside.count(reader)) found.insert(reader);
+            else if (!collect(reader, inside, found, depth + 1)) return false;
+        }
+        return true;
+    }
+
+    std::set<std::string> names_;
+    read_map reads_;
+};
+
+}  // namespace kiln::codegen
