@@ -151,6 +151,18 @@ std::vector<std::string> register_problems(const std::map<std::string, kernel_la
             if (rest == network + "_" + stage) return true;
         return false;
     };
+    // Halide numbers the kernels that share a name in the order it lowers them (k, k__1, ...),
+    // spelling a numbered one's '$'s as '_' where the others have "__"; an OpenCL build of
+    // the same schedule can number them otherwise than the CUDA one (a convolution's loops
+    // differ: lanes there, threads here). So a kernel is matched by its name less that
+    // number and every '_', to the most registers any of those needs.
+    auto unnumbered = [](std::string k) {
+        const std::size_t at = k.rfind("__");
+        if (at != std::string::npos && at + 2 < k.size() && k.find_first_not_of("0123456789", at + 2) == std::string::npos)
+            k.resize(at);
+        k.erase(std::remove(k.begin(), k.end(), '_'), k.end());
+        return k;
+    };
     std::set<std::string> archs;
     for (const kernel_registers& r : table) archs.insert(r.arch);
     std::vector<std::string> problems;
@@ -158,7 +170,8 @@ std::vector<std::string> register_problems(const std::map<std::string, kernel_la
         for (const std::string& arch : archs) {
             const kernel_registers* most = nullptr;
             for (const kernel_registers& r : table)
-                if (r.kernel == kernel && r.arch == arch && ours(r.module) && (most == nullptr || r.registers > most->registers))
+                if (unnumbered(r.kernel) == unnumbered(kernel) && r.arch == arch && ours(r.module) &&
+                    (most == nullptr || r.registers > most->registers))
                     most = &r;
             std::ostringstream why;
             if (most == nullptr) {
