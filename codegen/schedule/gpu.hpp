@@ -12,13 +12,15 @@
                       after it, if that is its one reader). The reduction runs in chunks of
                       RK: each chunk of W and of x is first staged in shared memory by the
                       whole block.
-      conv            a block computes TO channels x TX columns of one row of one sample;
-                      the accumulator tile lives in shared memory, and each chunk of CK
-                      input channels of K and of the (zero-bordered) input is staged there.
+      conv            a block is a warp, a lane per output channel, each lane a tile of
+                      up to 7 x 7 outputs of its channel in registers; the input staged
+                      in shared memory a slice of channels at a time, K read directly.
       weight grads    matmul_dw: a thread per weight, the batch summed in registers.
-                      conv_dw, and the sums over images (bias and batch norm): the sum is
-                      first split by sample (rfactor), a thread per (weight, sample),
-                      then the samples are summed, a thread per weight.
+                      conv_dw: the sum first split by sample (rfactor), a thread per
+                      (weight, sample), then the samples summed, a thread per weight.
+      channel sums    bias and batch norm, over every position of every sample: split by
+                      sample as conv_dw where a sample has at most 64 positions, else
+                      summed in levels like the whole sums below, per channel.
       whole sums      the cost, and each weight tensor's squares for L2: the terms taken
                       as one sequence, summed in levels of 64 terms a thread (thread u of
                       L adds every L-th term from u), down to one thread.
@@ -30,131 +32,32 @@
                       iterations of a step (the product's chunks, then each finishing phase)
                       are serial loops of the block, a barrier after each, since a phase
                       reads slots other threads finished in the one before.
-    The whole sums and the recurrence's block form compile to the kernels intended (checked
-    in the PTX and the launches) and pass the CPU-against-OpenCL cases on pocl (tests/gpu),
-    but have not yet run on a CUDA GPU; the forms they replaced had.
-    In a dense or conv kernel the compute threads are one dimension (the tile's two thread
-    loops fused, constant extents) and each staged chunk loads along one dimension, so the
-    stages that share the kernel agree on the block's shape. Tiles divide the weights'
-    extents and staged chunks have fixed extents: both were needed on an H200 (bounds
-    outside the weights; block sizes over 1024 threads from symbolic tile bounds).
+    The whole sums, the channel sums' levels, the recurrence's block form and the
+    convolution's warp form compile to the kernels intended (checked in the PTX and the
+    launches) and pass the CPU-against-OpenCL cases on pocl (tests/gpu), but have not yet
+    run on a CUDA GPU in kiln; the forms they replaced had. (The warp form was measured on
+    an H200 as a standalone Halide prototype: see conv in gpu_tiles.hpp.)
+    In a dense kernel the compute threads are one dimension (the tile's two thread loops
+    fused, constant extents) and each staged chunk loads along one dimension, so the stages
+    that share the kernel agree on the block's shape; in a conv kernel every lane loop has
+    the warp's extent. Tiles divide the weights' extents and staged chunks have fixed
+    extents: both were needed on an H200 (bounds outside the weights; block sizes over 1024
+    threads from symbolic tile bounds). The tiled stages are in gpu_tiles.hpp, the loop
+    nests they are built from in gpu_loops.hpp.
     Checked against the CPU on an H200: bench/results/cuda-2026-11-26.md.            */
-#include <algorithm>
 #include <map>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "codegen/context.hpp"
 #include "codegen/schedule/call_graph.hpp"
+#include "codegen/schedule/gpu_loops.hpp"
+#include "codegen/schedule/gpu_tiles.hpp"
 
 namespace kiln::codegen {
 
 namespace gpu_detail {
-
-using Halide::TailStrategy;
-using Halide::VarOrRVar;
-
-constexpr int block_threads = 256;
-
-// The pure Vars that stage `update` (0: the pure definition) of f writes at: for an update,
-// the left-hand side's arguments that are plain Vars of f's own.
-inline std::vector<Var> pure_vars(const Func& f, int update) {
-    const std::vector<Var> args = f.args();
-    if (update == 0) return args;
-    std::vector<Var> out;
-    for (const Expr& e : f.update_args(update - 1)) {
-        const auto* v = e.as<Halide::Internal::Variable>();
-        if (v == nullptr) continue;
-        for (const Var& a : args)
-            if (a.name() == v->name) out.push_back(a);
-    }
-    return out;
-}
-
-// A thread per point of `vars` (innermost first), block_threads to a block: tiles of
-// T0 x (block_threads / T0) over the first two, T0 the inner extent's power of two up to
-// 32; any further vars fused into the grid's third dimension. No vars: one thread.
-// Returns the innermost thread loop's Var, where a Func computed once per thread goes.
-// (One fused dimension split in blocks instead gave Halide bounds it could not prove
-// inside the weights.)
-inline Var flat(Halide::Stage st, const std::vector<Var>& vars, const std::string& tag, int inner = 32) {
-    Var b0(tag + "_b0"), t0(tag + "_t0");
-    if (vars.empty()) {  // gpu_single_thread, with loops named here
-        st.split(Var::outermost(), Var::outermost(), t0, 1)
-            .split(Var::outermost(), Var::outermost(), b0, 1)
-            .gpu_blocks(b0)
-            .gpu_threads(t0);
-        return t0;
-    }
-    if (vars.size() == 1) {
-        st.gpu_tile(vars[0], b0, t0, block_threads, TailStrategy::GuardWithIf);
-        return t0;
-    }
-    int T0 = 1;
-    while (T0 * 2 <= 32 && T0 * 2 <= inner) T0 *= 2;
-    Var b1(tag + "_b1"), t1(tag + "_t1");
-    Var rest = vars[2 % vars.size()];
-    for (std::size_t i = 3; i < vars.size(); ++i) {
-        Var fused(tag + "_fused" + std::to_string(i));
-        st.fuse(rest, vars[i], fused);
-        rest = fused;
-    }
-    st.gpu_tile(vars[0], vars[1], b0, b1, t0, t1, T0, block_threads / T0, TailStrategy::GuardWithIf);
-    if (vars.size() > 2) st.gpu_blocks(rest);
-    return t0;
-}
-
-// Root, and a thread per point in every definition: a kernel per definition.
-inline void root_flat(Func f, int inner = 32) {
-    f.compute_root();
-    flat(f, pure_vars(f, 0), f.name() + "_s0", inner);
-    for (int u = 0; u < f.num_update_definitions(); ++u)
-        flat(f.update(u), pure_vars(f, u + 1), f.name() + "_s" + std::to_string(u + 1), inner);
-}
-
-// A reduction f (its initial value, then an update) in one kernel: a copy of f at root
-// (Func::in, which every reader of f then reads), a thread per value, and f computed whole
-// inside each thread, its initial value and its sum. (Computed at root, f's two definitions
-// were two kernels, the first only writing zeros: with these kernels gone, the sums' new
-// levels and batch norm's statistics recomputed where read, ResNet-50's Adam step makes
-// 1,699 launches instead of 3,135.)
-// Where f's one reader is a root element-wise stage that reads it point for point (a
-// gradient's output copy), f is computed in that stage's threads instead (`home`, see
-// schedule_cuda): no kernel of its own.
-inline void per_thread(Func f, int inner = 32, const Func& home = Func()) {
-    if (home.defined()) {
-        f.compute_at(home, Var(home.name() + "_s0_t0"));
-        return;
-    }
-    Func copy = f.in();
-    copy.compute_root();
-    f.compute_at(copy, flat(copy, pure_vars(copy, 0), copy.name() + "_s0", inner));
-}
-
-// The compile-time extent of a reduction variable (conv's channels and taps).
-inline int extent_of(const Halide::RVar& r) {
-    const auto* k = r.extent().as<Halide::Internal::IntImm>();
-    if (k == nullptr) throw std::logic_error("schedule_cuda: a convolution's reduction extent " + r.name() + " is not a constant");
-    return static_cast<int>(k->value);
-}
-
-// Largest power of two <= min(cap, extent), at least 1.
-inline int pow2_at_most(int extent, int cap) {
-    int w = 1;
-    while (w * 2 <= cap && w * 2 <= extent) w *= 2;
-    return w;
-}
-
-// Largest divisor of extent that is <= cap. A tile of a weight tensor's dimension must
-// divide it: the chunk staged in shared memory is loaded whole, before the threads' own
-// guards, so a tile hanging over the end would read past the weights.
-inline int divisor_at_most(int extent, int cap) {
-    for (int d = std::min(extent, cap); d > 1; --d)
-        if (extent % d == 0) return d;
-    return 1;
-}
 
 // A reduction into a small output over a long multi-dimensional domain (the last RVar the
 // samples): one partial sum per (output, sample) in parallel, then the samples summed, a
@@ -172,12 +75,15 @@ inline void split_by_sample(Func f, const RDom& r, const Func& home = Func()) {
 // kernel a level (see per_thread), down to the one thread that adds the last fan_in. Each
 // level's thread u adds terms u, u + L, u + 2L, ... of the level below (L its thread count;
 // adjacent threads read adjacent terms). A sequence of unknown length (the cost's, with the
-// batch) starts from 1,024 partial sums.
+// batch) starts from `first` partial sums (1,024 unless told).
 // (1,024 partial sums for every tensor, then one thread adding them, left a 3x3x512x512
 // convolution's 2.4 M squares to four blocks, 2,304 terms a thread, and its last sum to
 // one thread loading and adding 1,024 values.)
-inline void tree_sum(Func f, const RDom& r) {
-    constexpr long fan_in = 64, unknown_lanes = 1024;
+// f may have pure dimensions (a sum per channel): each level then has that many
+// sequences, `inner` the extent of the innermost (see flat), and the last sum may live in
+// `home` (see per_thread).
+inline void tree_sum(Func f, const RDom& r, long first = 1024, int inner = 32, const Func& home = Func()) {
+    constexpr long fan_in = 64;
     long extent = 1;
     Halide::RVar all(r[0]);
     for (int d = 0; d < r.dimensions(); ++d) {
@@ -189,18 +95,38 @@ inline void tree_sum(Func f, const RDom& r) {
         all = fused;
     }
     for (int level = 0; extent < 0 || extent > fan_in; ++level) {
-        long lanes = extent < 0 ? unknown_lanes : 1;
+        long lanes = extent < 0 ? first : 1;
         while (extent > 0 && lanes * fan_in < extent) lanes *= 2;
         const std::string tag = f.name() + "_l" + std::to_string(level);
         Halide::RVar ro(tag + "_ro"), ri(tag + "_ri");
         f.update().split(all, ro, ri, static_cast<int>(lanes), TailStrategy::GuardWithIf);
         Func partial = f.update().rfactor(ri, Var(tag + "_u"));
         partial.update().reorder(ro, Var(tag + "_u"));  // rfactor kept ro outside u
-        per_thread(partial);
+        per_thread(partial, inner);
         all = ri;  // f now sums the partial sums
         extent = lanes;
     }
-    per_thread(f);
+    per_thread(f, inner, home);
+}
+
+// A sum per channel over its positions in every sample (a bias's or batch norm's): split by
+// sample where a sample has at most 64 positions (a thread per channel and sample, then a
+// thread per channel), else the positions of all the samples as one sequence per channel,
+// summed in levels (tree_sum), a first level of one partial sum per position of a sample
+// (rounded up to a power of two: about N terms a thread). (Split by sample, a 32x32 image's
+// channel was 1,024 dependent additions a thread, on C x N threads: at C = 64, N = 32, 2,048
+// threads waiting on memory in turn.)
+inline void channel_sum(Func f, const RDom& r, int inner, const Func& home) {
+    constexpr long most = 64, cap = 65536;
+    long positions = 1;
+    for (int d = 0; d + 1 < r.dimensions(); ++d) {
+        const auto* k = r[d].extent().as<Halide::Internal::IntImm>();
+        positions = k != nullptr ? positions * k->value : cap;
+    }
+    if (positions <= most) return split_by_sample(f, r, home);
+    long first = 1;
+    while (first < positions && first < cap) first *= 2;
+    tree_sum(f, r, first, inner, home);
 }
 
 // A recurrence S(j, t, n) (ops/recurrent.hpp): its update runs over RDom (J slot, k, t),
@@ -234,142 +160,10 @@ inline void recurrence(const stage& s) {
     w.compute_at(S, k).bound_extent(along, s.chunk).reorder(along, row).gpu_threads(row);
 }
 
-// y(o, n) = init + sum_k K(k, o) in(k, n): TO x TN outputs per block, K and in staged per
-// chunk of RK in shared memory. As for a convolution, y is a tile in shared memory computed
-// by the block (its initial value, then its sum), and the block's threads write the tile
-// out: into the activation that is y's one reader where lower() found one (a kernel for
-// dense + relu), else into a copy of y (Func::in). (y at root was two kernels, the first
-// only writing the bias, and the activation a third.) Where another stage stages chunks of
-// y itself (a dense layer straight after another), a copy would leave y two readers in two
-// kernels: there y stays at root, its two definitions a kernel each (`tiled` false).
-inline void matmul(const stage& s, int out_extent, bool tiled = true) {
-    Func y = s.f;
-    // TO and RK divide the weights' extents (see divisor_at_most); the samples' tile may
-    // hang over N: lower() clamps every input along n.
-    const int TO = divisor_at_most(out_extent, 32), TN = block_threads / TO;
-    const int K = s.reduce_extent > 0 ? s.reduce_extent : 1;
-    const int RK = divisor_at_most(K, 8);
-    Var ob("ob"), ot("ot"), nb("nb"), nt("nt"), t("t"), at("at");
-    Halide::RVar rk(s.r.x), ro("ro"), ri("ri");
-    // a block per tile of TO x TN, a thread per entry
-    const std::vector<Var> a = y.args();
-    if (tiled) {
-        Func out = s.consumer.defined() ? Func(s.consumer) : y.in();
-        out.compute_root();
-        const std::vector<Var> v = out.args();
-        out.split(v[0], ob, ot, TO, TailStrategy::GuardWithIf)
-            .split(v.back(), nb, nt, TN, TailStrategy::GuardWithIf)
-            .reorder(ot, nt, ob, nb)
-            .fuse(ot, nt, t)
-            .gpu_threads(t)
-            .gpu_blocks(ob, nb);
-        // the tile's extents given (see the chunks below): constant thread loops
-        y.compute_at(out, ob).bound_extent(a[0], TO).bound_extent(a[1], TN);
-        y.fuse(a[0], a[1], at).gpu_threads(at);
-        y.update().split(rk, ro, ri, RK).reorder(ri, a[0], a[1], ro).fuse(a[0], a[1], t).gpu_threads(t);
-    } else {
-        y.compute_root();
-        y.split(a[0], ob, ot, TO, TailStrategy::GuardWithIf)
-            .split(a[1], nb, nt, TN, TailStrategy::GuardWithIf)
-            .reorder(ot, nt, ob, nb)
-            .fuse(ot, nt, t)
-            .gpu_threads(t)
-            .gpu_blocks(ob, nb);
-        y.update()
-            .split(a[0], ob, ot, TO, TailStrategy::GuardWithIf)
-            .split(a[1], nb, nt, TN, TailStrategy::GuardWithIf)
-            .split(rk, ro, ri, RK)
-            .reorder(ri, ot, nt, ro, ob, nb)
-            .fuse(ot, nt, t)
-            .gpu_threads(t)
-            .gpu_blocks(ob, nb);
-    }
-    // The block loads a chunk with one thread per entry of dimension `along` (the longer
-    // side of the chunk), each looping over the other. (Fusing the chunk's two dimensions into
-    // one thread index gave Halide bounds far outside the weights.)
-    // The chunk's extents are given (bound_extent), so that every thread loop of the kernel
-    // has a constant extent: derived from guarded tiles, they were symbolic, and the block
-    // size Halide took from them could exceed CUDA's 1024 threads.
-    auto stage_chunk = [&](const Func& src, int along, int e0, int e1) {
-        if (!src.defined()) return;
-        Func staged = Func(src).in(y);
-        const std::vector<Var> a = staged.args();
-        staged.compute_at(y, ro).bound_extent(a[0], e0).bound_extent(a[1], e1)
-            .reorder(a[static_cast<std::size_t>(1 - along)], a[static_cast<std::size_t>(along)])
-            .gpu_threads(a[static_cast<std::size_t>(along)]);
-    };
-    // forward: W(k, o) chunk RK x TO, x(k, n) chunk RK x TN; d_in: W(f, k) chunk TO x RK,
-    // dy(k, n) chunk RK x TN. (The samples' chunk may reach past N: inputs are clamped.)
-    if (s.kind == stage_kind::matmul) stage_chunk(s.kernel, 1, RK, TO);
-    else stage_chunk(s.kernel, 0, TO, RK);
-    stage_chunk(s.input, 1, RK, TN);
-}
-
-// out(o, x, y, n) = init(o) + sum_{c, kx, ky} K(o, c, kx, ky) in(c, ., ., n), via acc.
-inline void conv(const stage& s) {
-    const bool fused = s.consumer.defined();
-    Func out = fused ? s.consumer : s.f;
-    Func acc = s.partial;
-    if (fused) Func(s.f).compute_inline();
-    out.compute_root();
-    const std::vector<Var> v = out.args();  // (o, x, y, n)
-    const int O = s.inner_extent, X = s.width;
-    // At most 32 columns: the staged input chunk, CK x ((TX - 1) S + KW) values loaded a
-    // thread each, stays within a block's 1024 threads.
-    // Every tile divides its extent (see divisor_at_most): the columns' too, since an
-    // unpadded input is read directly.
-    const int TO = divisor_at_most(O, 32), TX = divisor_at_most(X, std::min(32, block_threads / TO));
-    Var ob("ob"), ot("ot"), xb("xb"), xt("xt"), yn("yn"), t("t");
-    // rows x samples can be many: they are the grid's x (2^31 - 1 blocks; y and z: 65535)
-    out.split(v[0], ob, ot, TO, TailStrategy::GuardWithIf)
-        .split(v[1], xb, xt, TX, TailStrategy::GuardWithIf)
-        .fuse(v[2], v[3], yn)
-        .reorder(ot, xt, yn, ob, xb)
-        .fuse(ot, xt, t)
-        .gpu_threads(t)
-        .gpu_blocks(yn, ob, xb);
-
-    const std::vector<Var> a = acc.args();
-    Var at("at");
-    // a tile of TO x TX x 1 x 1, given (see matmul's chunks): constant thread loops
-    acc.compute_at(out, yn).bound_extent(a[0], TO).bound_extent(a[1], TX).bound_extent(a[2], 1).bound_extent(a[3], 1);
-    acc.fuse(a[0], a[1], at).gpu_threads(at);
-    const int C = extent_of(s.r.x);
-    const int CK = divisor_at_most(C, 8);
-    Halide::RVar rc(s.r.x), rco("rco"), rci("rci");
-    std::vector<VarOrRVar> order{rci};
-    for (int d = 1; d < s.r.dimensions(); ++d) order.push_back(Halide::RVar(s.r[d]));
-    Var at2("at2");
-    acc.update().split(rc, rco, rci, CK);
-    order.push_back(a[0]);
-    order.push_back(a[1]);
-    order.push_back(a[2]);
-    order.push_back(a[3]);
-    order.push_back(rco);
-    acc.update().reorder(order).fuse(a[0], a[1], at2).gpu_threads(at2);
-    // A thread per output channel of K's chunk (TO x CK x KW x KH), per column of the
-    // input's (CK x columns x rows); the other dimensions looped (see matmul).
-    auto stage_chunk = [&](const Func& src, int along, const std::vector<int>& extents) {
-        if (!src.defined()) return;
-        Func staged = Func(src).in(acc);
-        const std::vector<Var> sa = staged.args();
-        staged.compute_at(acc, rco);
-        for (std::size_t d = 0; d < extents.size(); ++d) staged.bound_extent(sa[d], extents[d]);
-        std::vector<VarOrRVar> order;
-        for (std::size_t d = 0; d < sa.size(); ++d)
-            if (static_cast<int>(d) != along) order.push_back(sa[d]);
-        order.push_back(sa[static_cast<std::size_t>(along)]);  // outermost: the rest loops inside
-        staged.reorder(order).gpu_threads(sa[static_cast<std::size_t>(along)]);
-    };
-    const int KW = extent_of(s.r.y), KH = extent_of(s.r.z);
-    stage_chunk(s.kernel, 0, {TO, CK, KW, KH});
-    // the input's columns: (TX - 1) S + KW, S known to the op only; its sample: one
-    stage_chunk(s.input, 1, {CK});
-}
-
 }  // namespace gpu_detail
 
-inline void schedule_cuda(const stage_list& stages) {
+// lanes: the target has CUDA's gpu_lanes (see conv); false for OpenCL.
+inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
     using namespace gpu_detail;
     std::set<std::string> scheduled_by_producer;
     for (const stage& s : stages)
@@ -442,9 +236,9 @@ inline void schedule_cuda(const stage_list& stages) {
             acc.compute_at(home, Var(home.name() + "_s0_t0"));
             break;
         }
-        case stage_kind::conv: conv(s); break;
-        case stage_kind::conv_dw:
-        case stage_kind::batch_sum: split_by_sample(f, s.r, home_of(f)); break;
+        case stage_kind::conv: conv(s, lanes); break;
+        case stage_kind::conv_dw: split_by_sample(f, s.r, home_of(f)); break;
+        case stage_kind::batch_sum: channel_sum(f, s.r, s.inner_extent, home_of(f)); break;
         case stage_kind::scalar_sum: tree_sum(f, s.r); break;
         case stage_kind::feature_sum: per_thread(f, s.inner_extent); break;
         case stage_kind::channel_stat: f.compute_inline(); break;

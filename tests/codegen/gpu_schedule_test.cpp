@@ -18,8 +18,9 @@ using Halide::Var;
 
 namespace {
 
-// The kernel launches in the host code of a CUDA build of the pipeline.
-int kernels_in(Halide::Pipeline p, const std::vector<Halide::Argument>& args, const std::string& name) {
+// The lowered statement of a CUDA build of the pipeline: the host code, then each
+// kernel's PTX.
+std::string lowered_cuda(Halide::Pipeline p, const std::vector<Halide::Argument>& args, const std::string& name) {
     const Halide::Target cuda = Halide::get_host_target()
                                     .with_feature(Halide::Target::CUDA)
                                     .with_feature(Halide::Target::CUDACapability80);
@@ -29,10 +30,18 @@ int kernels_in(Halide::Pipeline p, const std::vector<Halide::Argument>& args, co
     std::stringstream text;
     text << in.rdbuf();
     std::filesystem::remove(stmt);
-    const std::string s = text.str(), call = "halide_cuda_run(";
+    return text.str();
+}
+
+int occurrences(const std::string& s, const std::string& what) {
     int n = 0;
-    for (std::size_t at = s.find(call); at != std::string::npos; at = s.find(call, at + 1)) ++n;
+    for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
     return n;
+}
+
+// The kernel launches in the host code of a CUDA build of the pipeline.
+int kernels_in(Halide::Pipeline p, const std::vector<Halide::Argument>& args, const std::string& name) {
+    return occurrences(lowered_cuda(p, args, name), "halide_cuda_run(");
 }
 
 std::set<std::string> not_stages(const call_graph& g, const stage_list& stages) {
@@ -112,6 +121,25 @@ TEST_CASE("gpu schedule: a whole-tensor sum is summed in levels of at most 64 te
     CHECK(kernels_in(Halide::Pipeline(out), {W}, "levels") == 5);
 }
 
+TEST_CASE("gpu schedule: a channel's sum over large images is summed in levels, over small ones by sample",
+          "[codegen][gpu]") {
+    // d(c) = sum over (x, y, n) of dy(c, x, y, n), read by its output copy. 32x32 positions:
+    // 1,024 partial sums per channel (about N terms each), then 16, then the copy's thread
+    // adds those 16: 3 kernels. 8x8: a partial sum per (channel, sample), then the copy's
+    // thread adds the samples: 2 kernels.
+    for (const int side : {32, 8}) {
+        Halide::ImageParam dy(Halide::Float(32), 4, "dy");
+        Var c("c");
+        RDom r(0, side, 0, side, 0, dy.dim(3).extent(), "r");
+        Func d("d"), out("out");
+        d(c) = 0.f;
+        d(c) += dy(c, r.x, r.y, r.z);
+        out(c) = d(c);
+        schedule_cuda({{d, stage_kind::batch_sum, r, 16}, {out, stage_kind::pointwise, RDom(), 16}});
+        CHECK(kernels_in(Halide::Pipeline(out), {dy}, "channel_sum_" + std::to_string(side)) == (side == 32 ? 3 : 2));
+    }
+}
+
 TEST_CASE("gpu schedule: a dense layer is one kernel, its activation included when that is its one reader",
           "[codegen][gpu]") {
     // y(o, n) = b(o) + sum_f W(f, o) x(f, n), then relu: the block's tile of y is set to the
@@ -153,4 +181,45 @@ TEST_CASE("gpu schedule: a dense layer is one kernel, its activation included wh
         // y's two, y2's tile in its copy, the output copy
         CHECK(kernels_in(Halide::Pipeline(out), {x, W, b, W2}, "dense_dense") == 4);
     }
+}
+
+TEST_CASE("gpu schedule: a convolution sums a tile of outputs a lane in registers, its input staged in shared memory",
+          "[codegen][gpu]") {
+    // A 3x3 convolution, 16 -> 32 channels on 8x8, padded, then relu: one kernel, a warp per
+    // block (a lane per output channel) and a 4x4 tile of outputs a lane. Each step of the
+    // reduction (a pair of input channels, unrolled) is 2 x 9 taps x 16 outputs = 288 FMAs,
+    // which read the 2 x 6 x 6 inputs of the slice under the tile from shared memory (a
+    // load each: a value read by several taps is loaded once) and add into registers: no
+    // store to shared memory there, no barrier, no per-thread memory. (The form before: a
+    // thread per output, its sum in shared memory, two shared loads and a store per FMA.)
+    Halide::ImageParam x(Halide::Float(32), 4, "x"), W(Halide::Float(32), 4, "W");
+    Var c("c"), i("x"), j("y"), n("n"), o("o");
+    Func xp("xp"), acc("acc"), y("y"), act("act");
+    xp(c, i, j, n) = Halide::select(i >= 0 && i < 8 && j >= 0 && j < 8,
+                                    x(c, Halide::clamp(i, 0, 7), Halide::clamp(j, 0, 7), n), 0.f);
+    RDom r(0, 16, 0, 3, 0, 3, "r");
+    acc(o, i, j, n) = 0.f;
+    acc(o, i, j, n) += W(o, r.x, r.y, r.z) * xp(r.x, i + r.y - 1, j + r.z - 1, n);
+    y(o, i, j, n) = acc(o, i, j, n);
+    act(o, i, j, n) = Halide::max(y(o, i, j, n), 0.f);
+    stage conv{y, stage_kind::conv, r, 32, 16 * 9};
+    conv.partial = acc;
+    conv.input = xp;
+    conv.kernel = W;
+    conv.width = conv.height = 8;
+    conv.consumer = act;
+    schedule_cuda({conv, {act, stage_kind::pointwise, RDom(), 32}});
+    const std::string s = lowered_cuda(Halide::Pipeline(act), {x, W}, "conv");
+    CHECK(occurrences(s, "halide_cuda_run(") == 1);
+    CHECK(occurrences(s, "fma.rn.f32") == 2 * 9 * 16);
+    // the values loaded from shared memory (adjacent channels come in pairs: ld.shared.v2)
+    const int loaded = occurrences(s, "ld.shared.f32") + 2 * occurrences(s, "ld.shared.v2.f32") +
+                       4 * occurrences(s, "ld.shared.v4.f32");
+    CHECK(loaded == 2 * 6 * 6);
+    CHECK(occurrences(s, "bar.sync") == 0);
+    CHECK(occurrences(s, ".local") == 0);
+    // K's 2 x 9 values of the step from global memory, and the staging: 16 channels x 6
+    // columns loaded 32 at a time (3 loads a lane) for each of 6 rows, stored as loaded
+    CHECK(occurrences(s, "ld.global") == 2 * 9 + 3 * 6);
+    CHECK(occurrences(s, "st.shared") == 3 * 6);
 }
