@@ -1,7 +1,8 @@
 // Where the GPU schedule (codegen/schedule/gpu.hpp) computes each Func, on small pipelines:
-// who reads what (call_graph), and how many kernels a CUDA build launches, counted in the
-// host code Halide lowers (no GPU needed: the PTX is only generated). What these schedules
-// compute is checked against the CPU by tests/gpu (every network and op, OpenCL on pocl).
+// who reads what (call_graph), how many kernels a CUDA build launches, counted in the host
+// code Halide lowers, and what a convolution's kernel is made of, counted in its PTX (no GPU
+// needed: the PTX is only generated). What these schedules compute is checked against the
+// CPU by tests/gpu (every network and op, OpenCL on pocl).
 #include <catch2/catch.hpp>
 
 #include <filesystem>
