@@ -158,8 +158,9 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
 
         if (!this->get_auto_schedule()) {
             const std::string s = schedule;
-            if (s == "manual" && this->get_target().has_gpu_feature()) schedule_cuda(l.stages, this->get_target().has_feature(Halide::Target::CUDA));
-            else if (s == "manual") schedule_manual(l.stages, this->get_target());
+            const Halide::Target t = this->get_target();
+            if (s == "manual" && t.has_gpu_feature()) schedule_cuda(l.stages, t.has_feature(Halide::Target::CUDA));
+            else if (s == "manual") schedule_manual(l.stages, t);
             else if (s == "naive") schedule_naive(l.stages);
             else throw std::invalid_argument("network_generator: schedule must be manual or naive, got '" + s + "'");
         }

@@ -90,7 +90,7 @@ inline void per_thread(Func f, int inner = 32, const Func& home = Func()) {
     f.compute_at(copy, flat(copy, pure_vars(copy, 0), copy.name() + "_s0", inner));
 }
 
-// The compile-time extent of a reduction variable (conv's channels and taps).
+// The compile-time extent of a reduction variable (a convolution's input channels).
 inline int extent_of(const Halide::RVar& r) {
     const auto* k = r.extent().as<Halide::Internal::IntImm>();
     if (k == nullptr) throw std::logic_error("schedule_cuda: a convolution's reduction extent " + r.name() + " is not a constant");

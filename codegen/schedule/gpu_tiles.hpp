@@ -85,9 +85,9 @@ inline void matmul(const stage& s, int out_extent, bool tiled = true) {
 // of input channels unrolled). The input is staged in shared memory a slice of CK channels
 // at a time (every lane reads the same value: a broadcast); K is read straight from global
 // memory (the lanes read TO adjacent output channels: one coalesced load, used TX x TY
-// times). A 3x3 convolution with a 7x7 tile does 882 FMAs for each pair of channels, with
-// 162 loads from shared memory (fewer where neighbouring taps read the same input) and 18
-// of K. (Before: a thread per output, its accumulator in shared memory, two shared loads and
+// times). A 3x3 convolution with a 7x7 tile does 882 FMAs for each pair of channels, reading
+// the 2 x 9 x 9 inputs under the tile from shared memory once each (81 paired loads: the
+// taps that share an input share the load) and 18 values of K. (Before: a thread per output, its accumulator in shared memory, two shared loads and
 // a shared store per FMA.) This is Halide's conv_layer app's CUDA schedule (apps/conv_layer,
 // about 90 % of an RTX 2060's FMA rate) with kiln's layouts; on an H200 the same form (7x7
 // tile, 16-channel slices) took a 3x3 56x56x64 -> 64 convolution at batch 32 from 3.9 ms

@@ -164,15 +164,21 @@ std::vector<std::string> register_problems(const std::map<std::string, kernel_la
         return k;
     };
     std::set<std::string> archs;
-    for (const kernel_registers& r : table) archs.insert(r.arch);
+    std::vector<std::string> keys;  // each table row's kernel, unnumbered
+    for (const kernel_registers& r : table) {
+        archs.insert(r.arch);
+        keys.push_back(unnumbered(r.kernel));
+    }
     std::vector<std::string> problems;
     for (const auto& [kernel, l] : launches) {
+        const std::string key = unnumbered(kernel);
         for (const std::string& arch : archs) {
             const kernel_registers* most = nullptr;
-            for (const kernel_registers& r : table)
-                if (unnumbered(r.kernel) == unnumbered(kernel) && r.arch == arch && ours(r.module) &&
-                    (most == nullptr || r.registers > most->registers))
+            for (std::size_t i = 0; i < table.size(); ++i) {
+                const kernel_registers& r = table[i];
+                if (keys[i] == key && r.arch == arch && ours(r.module) && (most == nullptr || r.registers > most->registers))
                     most = &r;
+            }
             std::ostringstream why;
             if (most == nullptr) {
                 why << kernel << ": not in the register table for " << network << "'s " << schedule
