@@ -64,7 +64,8 @@ struct stage {
                                 // Func of its own that the schedule may stage per tile
     int width = 0, height = 0;  // extents of the output's x and y (conv), or of the
                                 // reduction's x and y (conv_dw)
-    int kernel_width = 1;       // conv_dw: the extent of dW's kx
+    int kernel_width = 1;       // conv_dw: the extents of dW's kx and ky
+    int kernel_height = 1;
     Func kernel;                // conv: K, which the schedule may stage per tile of output
     bool kernel_is_stage = false;  // channels; true when K is a stage of its own (d_in's W transposed)
     // recurrence: `kernel` is W_h, of which iteration k reads one chunk of `chunk` entries

@@ -68,6 +68,7 @@ struct op<conv2d_t<F, KH, KW, S, P, Bias>> {
         dW(f, ch, kx, ky) += dy(f, ro.x, ro.y, ro.z) * xp(ch, S * ro.x + kx - px, S * ro.y + ky - py, ro.z);
         c.mark_conv(stage_kind::conv_dw, dW, Func(), ro, xp.name() == x.name() ? Func() : xp, F, C, Wo, Ho);
         c.stages->back().kernel_width = KW;
+        c.stages->back().kernel_height = KH;
         std::vector<Func> d_params{dW};
         if constexpr (Bias) {
             Func db = c.func("d_b");

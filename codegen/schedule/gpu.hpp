@@ -13,11 +13,13 @@
                       RK: each chunk of W and of x is first staged in shared memory by the
                       whole block.
       conv            a block is a warp, a lane per output channel, each lane a tile of
-                      up to 7 x 7 outputs of its channel in registers; the input staged
-                      in shared memory a slice of channels at a time, K read directly.
+                      up to 7 x 7 outputs of its channel in registers (a 1x1, or a small
+                      image: up to 4 x 4 outputs of up to 4 channels); the input staged in
+                      shared memory a slice of channels at a time, K read directly.
       weight grads    matmul_dw: a thread per weight, the batch summed in registers.
-                      conv_dw: the sum first split by sample (rfactor), a thread per
-                      (weight, sample), then the samples summed, a thread per weight.
+                      conv_dw: the sum first split by sample (rfactor), a warp per block
+                      as a convolution (a lane per output channel, a tile of weights in
+                      registers), then the samples summed, a thread per weight.
       channel sums    bias and batch norm, over every position of every sample: split by
                       sample as conv_dw where a sample has at most 64 positions, else
                       summed in levels like the whole sums below, per channel.
@@ -237,7 +239,7 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
             break;
         }
         case stage_kind::conv: conv(s, lanes); break;
-        case stage_kind::conv_dw: split_by_sample(f, s.r, home_of(f)); break;
+        case stage_kind::conv_dw: conv_dw(s, lanes, home_of(f)); break;
         case stage_kind::batch_sum: channel_sum(f, s.r, s.inner_extent, home_of(f)); break;
         case stage_kind::scalar_sum: tree_sum(f, s.r); break;
         case stage_kind::feature_sum: per_thread(f, s.inner_extent); break;

@@ -1,6 +1,8 @@
 #pragma once
-// The GPU schedules of the stages that tile their outputs and stage their inputs in shared
-// memory: dense layers (matmul) and convolutions (conv). See codegen/schedule/gpu.hpp.
+// The GPU schedules of the stages that tile their outputs in registers or shared memory:
+// dense layers (matmul), convolutions (conv) and their weights' gradients (conv_dw). See
+// codegen/schedule/gpu.hpp.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -79,19 +81,57 @@ inline void matmul(const stage& s, int out_extent, bool tiled = true) {
     stage_chunk(s.input, 1, RK, TN);
 }
 
+// The loop over a warp's lanes (CUDA: gpu_lanes, whose per-lane arrays Halide keeps in
+// registers) or, where the target has no lanes (OpenCL), over the block's threads.
+inline void across(Halide::Stage st, const VarOrRVar& v, bool lanes) {
+    if (lanes) st.gpu_lanes(v);
+    else st.gpu_threads(v);
+}
+
+// The register tile of a convolution's lane (see conv): R output channels (rows TO lanes
+// apart) x TX x TY positions, and the input channels each unrolled step reads (`step`).
+struct conv_tile {
+    int TO, R, TX, TY, CK, step;
+};
+
+// Each lane's tile, from the stage's extents. A staged input serves R x taps FMAs of a lane
+// and a value of K serves TX x TY, so a tile wants both; its registers (TX TY R, at most
+// 64) and the unrolled step's FMAs (TX TY R x taps x step: Halide's lowering time grows with
+// it) are the limits. A 3x3 keeps a tile of up to 7x7 positions and one row while its step
+// would pass 512 FMAs (a 5x5 tile: 450); a 1x1, which shares no input between taps, takes
+// at most 4x4 positions, up to 4 rows and 4 channels a step (256 FMAs from 16 ld.shared.v4
+// and 16 loads of K, against 49 from 49 loads and 1 for a 7x7 tile of one row).
+inline conv_tile conv_tile_for(const stage& s) {
+    const int taps = extent_of(s.r.y) * extent_of(s.r.z), side = taps == 1 ? 4 : 7;
+    conv_tile t{};
+    t.TO = pow2_dividing(s.inner_extent, 32);  // Halide's lanes fill a warp of 2^k
+    t.TX = divisor_at_most(s.width, side);
+    t.TY = divisor_at_most(s.height, side);
+    t.CK = divisor_at_most(extent_of(s.r.x), 16);
+    t.step = taps == 1 && t.CK % 4 == 0 ? 4 : t.CK % 2 == 0 ? 2 : 1;
+    t.R = 1;
+    const int area = t.TX * t.TY;
+    while (t.R < 4 && s.inner_extent % (t.TO * t.R * 2) == 0 && area * t.R * 2 <= 64 &&
+           area * t.R * 2 * taps * t.step <= 512)
+        t.R *= 2;
+    return t;
+}
+
 // out(o, x, y, n) = init(o) + sum_{c, kx, ky} K(o, c, kx, ky) in(c, ., ., n), via acc.
-// A block is one warp: a lane per output channel (TO of them), each lane holding a TX x TY
-// tile of its channel's outputs in registers (the loops over the tile, the taps and a pair
-// of input channels unrolled). The input is staged in shared memory a slice of CK channels
-// at a time (every lane reads the same value: a broadcast); K is read straight from global
-// memory (the lanes read TO adjacent output channels: one coalesced load, used TX x TY
-// times). A 3x3 convolution with a 7x7 tile does 882 FMAs for each pair of channels, reading
-// the 2 x 9 x 9 inputs under the tile from shared memory once each (81 paired loads: the
-// taps that share an input share the load) and 18 values of K. (Before: a thread per output, its accumulator in shared memory, two shared loads and
-// a shared store per FMA.) This is Halide's conv_layer app's CUDA schedule (apps/conv_layer,
-// about 90 % of an RTX 2060's FMA rate) with kiln's layouts; on an H200 the same form (7x7
-// tile, 16-channel slices) took a 3x3 56x56x64 -> 64 convolution at batch 32 from 3.9 ms
-// (a naive tiling) to 0.61 ms (12.1 TFLOP/s; cuDNN in strict FP32: 0.30 ms).
+// A block is one warp: a lane per output channel (TO of them), each lane holding a tile of
+// R channels (TO apart) x TX x TY positions in registers (the loops over the tile, the taps
+// and the step's input channels unrolled; see conv_tile_for). The input is staged in shared
+// memory a slice of CK channels at a time (every lane reads the same value: a broadcast); K
+// is read straight from global memory (the lanes read TO adjacent output channels: one
+// coalesced load, used TX x TY times). A 3x3 convolution with a 7x7 tile does 882 FMAs for
+// each pair of channels, reading the 2 x 9 x 9 inputs under the tile from shared memory
+// once each (81 paired loads: the taps that share an input share the load) and 18 values
+// of K. (Before: a thread per output, its accumulator in shared memory, two shared loads
+// and a shared store per FMA.) This is Halide's conv_layer app's CUDA schedule
+// (apps/conv_layer, about 90 % of an RTX 2060's FMA rate) with kiln's layouts; on an H200
+// the same form (7x7 tile, 16-channel slices) took a 3x3 56x56x64 -> 64 convolution at
+// batch 32 from 3.9 ms (a naive tiling) to 0.61 ms (12.1 TFLOP/s; cuDNN in strict FP32:
+// 0.30 ms).
 // CUDA only has gpu_lanes (a warp's lanes, whose per-lane arrays Halide keeps in registers);
 // for OpenCL (`lanes` false) the same loops are threads and the tile lives in local memory.
 // Halide puts no barrier between a slice's staging and its reads when the block is one warp
@@ -102,17 +142,11 @@ inline void conv(const stage& s, bool lanes) {
     Func out = fused ? s.consumer : s.f;
     Func acc = s.partial;
     if (fused) Func(s.f).compute_inline();
-    auto across = [&](Halide::Stage st, const VarOrRVar& v) {
-        if (lanes) st.gpu_lanes(v);
-        else st.gpu_threads(v);
-    };
     const std::vector<Var> v = out.args();  // (o, x, y, n)
     // Every tile divides its extent (see divisor_at_most): an unpadded input is read
     // directly, so a tile hanging over the edge would read past it.
-    // TO a power of two: Halide's lanes fill a warp of 2^k
-    const int TO = pow2_dividing(s.inner_extent, 32), TX = divisor_at_most(s.width, 7),
-              TY = divisor_at_most(s.height, 7);
-    Var ob("ob"), ot("ot"), xb("xb"), xt("xt"), yb("yb"), yt("yt"), t("t");
+    const conv_tile T = conv_tile_for(s);
+    Var ob("ob"), oi("oi"), orow("orow"), ot("ot"), xb("xb"), xt("xt"), yb("yb"), yt("yt"), t("t");
     // Computed whole: with the extents known the tiles need no guards (a guard left in
     // a lane loop made Halide put a barrier after every unrolled step). Channel tiles x
     // samples can be many: they are the grid's x (2^31 - 1 blocks; y and z: 65535).
@@ -120,37 +154,44 @@ inline void conv(const stage& s, bool lanes) {
         .bound(v[0], 0, s.inner_extent)
         .bound(v[1], 0, s.width)
         .bound(v[2], 0, s.height)
-        .split(v[0], ob, ot, TO, TailStrategy::GuardWithIf)
-        .split(v[1], xb, xt, TX, TailStrategy::GuardWithIf)
-        .split(v[2], yb, yt, TY, TailStrategy::GuardWithIf)
-        .reorder(xt, yt, ot, ob, v[3], xb, yb)
+        .split(v[0], ob, oi, T.TO * T.R, TailStrategy::GuardWithIf)
+        .split(oi, orow, ot, T.TO)
+        .split(v[1], xb, xt, T.TX, TailStrategy::GuardWithIf)
+        .split(v[2], yb, yt, T.TY, TailStrategy::GuardWithIf)
+        .reorder(xt, yt, orow, ot, ob, v[3], xb, yb)
         .fuse(ob, v[3], t)
         .unroll(xt)
         .unroll(yt)
+        .unroll(orow)
         .gpu_blocks(t, xb, yb);
-    across(out, ot);
+    across(out, ot, lanes);
 
     // the block's tile, its extents given: a constant-sized array, constant loops
     const std::vector<Var> a = acc.args();
-    acc.compute_at(out, t).bound_extent(a[0], TO).bound_extent(a[1], TX).bound_extent(a[2], TY).bound_extent(a[3], 1);
+    Var arow("arow"), alane("alane");
+    acc.compute_at(out, t)
+        .bound_extent(a[0], T.TO * T.R)
+        .bound_extent(a[1], T.TX)
+        .bound_extent(a[2], T.TY)
+        .bound_extent(a[3], 1);
     if (lanes) acc.store_in(Halide::MemoryType::Register);
-    acc.unroll(a[1]).unroll(a[2]);
-    if (!lanes) acc.reorder(a[1], a[2], a[0]);  // see the update
-    across(acc, a[0]);
-    const int C = extent_of(s.r.x), CK = divisor_at_most(C, 16), pair = CK % 2 == 0 ? 2 : 1;
+    acc.split(a[0], arow, alane, T.TO).unroll(arow).unroll(a[1]).unroll(a[2]);
+    if (!lanes) acc.reorder(arow, a[1], a[2], alane);  // see the update
+    across(acc, alane, lanes);
     Halide::RVar rc(s.r.x), rkx(s.r.y), rky(s.r.z), rco("rco"), rci("rci"), rcii("rcii");
-    acc.update().split(rc, rco, rci, CK).split(rci, rci, rcii, pair);
+    acc.update().split(a[0], arow, alane, T.TO).split(rc, rco, rci, T.CK).split(rci, rci, rcii, T.step);
     // Lanes run in step, each step a lane loop of its own; threads synchronise between
     // thread loops (the tile in local memory): there a thread loop holds the whole slice.
-    if (lanes) acc.update().reorder(a[0], rcii, a[1], a[2], rkx, rky, rci, rco);
-    else acc.update().reorder(rcii, a[1], a[2], rkx, rky, rci, a[0], rco);
+    if (lanes) acc.update().reorder(alane, rcii, arow, a[1], a[2], rkx, rky, rci, rco);
+    else acc.update().reorder(rcii, arow, a[1], a[2], rkx, rky, rci, alane, rco);
     acc.update()
+        .unroll(arow)
         .unroll(a[1])
         .unroll(a[2])
         .unroll(rkx)
         .unroll(rky)
         .unroll(rcii);
-    across(acc.update(), a[0]);
+    across(acc.update(), alane, lanes);
     // The input's slice: CK channels x the tile's columns and rows ((TX - 1) S + KW of
     // them, S known to the op only). Its (channel, column) pairs are loaded TO at a time, a
     // lane each (every lane loop of a kernel must have the warp's extent, TO), each lane
@@ -160,12 +201,81 @@ inline void conv(const stage& s, bool lanes) {
         const std::vector<Var> sa = staged.args();
         Var cx("cx"), cxo("cxo"), cxi("cxi");
         staged.compute_at(acc, rco)
-            .bound_extent(sa[0], CK)
+            .bound_extent(sa[0], T.CK)
             .bound_extent(sa[3], 1)
             .fuse(sa[0], sa[1], cx)
-            .split(cx, cxo, cxi, TO, TailStrategy::GuardWithIf);
-        across(staged, cxi);
+            .split(cx, cxo, cxi, T.TO, TailStrategy::GuardWithIf);
+        across(staged, cxi, lanes);
     }
+}
+
+// dW(o, c, kx, ky) = sum_{x, y, n} dy(o, x, y, n) in(c, S x + kx - px, S y + ky - py, n):
+// first a partial sum per group of G samples (rfactor), then the groups summed, a thread per
+// weight (per_thread, in `home` where that is dW's one reader). The partial sums are a warp
+// per block, as a convolution's: a lane per output channel (TO), each lane a tile in
+// registers of R output channels (TO apart) x TC input channels x every tap, the positions
+// of G samples looped over in the block. At each position a lane loads R values of dy (the
+// lanes together: R coalesced loads) and the TC x taps inputs under its tile (the same for
+// every lane: a broadcast), for R x TC x taps FMAs: a 3x3 with 4 rows is 36 FMAs from 13
+// loads, a 1x1 with 8 rows and 8 channels 64 from 16. (Before: a thread per weight and
+// sample, two loads an FMA.) Rows first, then channels, while the tile stays within 64
+// registers. G (up to 16) gives a block at least 256 positions where the images are small:
+// the partial sums are |W| x N / G values, written once and read once (ResNet-50's 2x2
+// stage at batch 32, one a sample: 75 M for one 3x3 convolution).
+inline void conv_dw(const stage& s, bool lanes, const Func& home) {
+    Func f = s.f;
+    const int F = s.inner_extent, C = s.reduce_extent, KW = s.kernel_width, KH = s.kernel_height;
+    const int taps = KW * KH, TO = pow2_dividing(F, 32);
+    int R = 1;
+    while (R < 8 && F % (TO * R * 2) == 0 && R * 2 * taps <= 64) R *= 2;
+    const int TC = divisor_at_most(C, std::max(1, 64 / (R * taps)));
+    int G = 1;
+    while (G < 16 && s.width * s.height * G < 256) G *= 2;
+    Var u("u");
+    Halide::RVar rn(s.r[s.r.dimensions() - 1]), rno("rno"), rni("rni");
+    f.update().split(rn, rno, rni, G, TailStrategy::GuardWithIf);
+    Func partial = f.update().rfactor(rno, u);
+    per_thread(f, 32, home);
+    // the block's kernel: a copy of the partial sums, written from the registers
+    Func out = partial.in(f);
+    const std::vector<Var> v = out.args();  // (o, c, kx, ky, u)
+    Var ob("ob"), oi("oi"), orow("orow"), ot("ot"), cb("cb"), ct("ct"), t("t");
+    out.compute_root()
+        .bound(v[0], 0, F)
+        .bound(v[1], 0, C)
+        .bound(v[2], 0, KW)
+        .bound(v[3], 0, KH)
+        .split(v[0], ob, oi, TO * R, TailStrategy::GuardWithIf)
+        .split(oi, orow, ot, TO)
+        .split(v[1], cb, ct, TC, TailStrategy::GuardWithIf)
+        .reorder(v[2], v[3], ct, orow, ot, ob, cb, v[4])
+        .fuse(ob, cb, t)
+        .unroll(v[2])
+        .unroll(v[3])
+        .unroll(ct)
+        .unroll(orow)
+        .gpu_blocks(t, v[4]);
+    across(out, ot, lanes);
+    const std::vector<Var> a = partial.args();
+    Var arow("arow"), alane("alane");
+    partial.compute_at(out, t)
+        .bound_extent(a[0], TO * R)
+        .bound_extent(a[1], TC)
+        .bound_extent(a[2], KW)
+        .bound_extent(a[3], KH)
+        .bound_extent(a[4], 1);
+    if (lanes) partial.store_in(Halide::MemoryType::Register);
+    partial.split(a[0], arow, alane, TO).unroll(arow).unroll(a[1]).unroll(a[2]).unroll(a[3]);
+    if (!lanes) partial.reorder(arow, a[1], a[2], a[3], alane);
+    across(partial, alane, lanes);
+    Halide::RVar rx(s.r.x), ry(s.r.y);
+    partial.update().split(a[0], arow, alane, TO);
+    // lanes run in step: the positions loop around the lane loop; threads (the tile in
+    // local memory) each run their whole loop, one barrier at the end
+    if (lanes) partial.update().reorder(alane, a[1], a[2], a[3], arow, rx, ry, rni);
+    else partial.update().reorder(a[1], a[2], a[3], arow, rx, ry, rni, alane);
+    partial.update().unroll(arow).unroll(a[1]).unroll(a[2]).unroll(a[3]);
+    across(partial.update(), alane, lanes);
 }
 
 }  // namespace kiln::codegen::gpu_detail

@@ -40,6 +40,16 @@ int occurrences(const std::string& s, const std::string& what) {
     return n;
 }
 
+// The PTX of the kernel whose name holds `part`: from its .entry to the next one.
+std::string kernel_ptx(const std::string& s, const std::string& part) {
+    for (std::size_t at = s.find(".entry"); at != std::string::npos; at = s.find(".entry", at + 1)) {
+        const std::size_t next = s.find(".entry", at + 1);
+        const std::string k = s.substr(at, next == std::string::npos ? std::string::npos : next - at);
+        if (k.substr(0, k.find('(')).find(part) != std::string::npos) return k;
+    }
+    return {};
+}
+
 // The kernel launches in the host code of a CUDA build of the pipeline.
 int kernels_in(Halide::Pipeline p, const std::vector<Halide::Argument>& args, const std::string& name) {
     return occurrences(lowered_cuda(p, args, name), "halide_cuda_run(");
@@ -223,4 +233,76 @@ TEST_CASE("gpu schedule: a convolution sums a tile of outputs a lane in register
     // columns loaded 32 at a time (3 loads a lane) for each of 6 rows, stored as loaded
     CHECK(occurrences(s, "ld.global") == 2 * 9 + 3 * 6);
     CHECK(occurrences(s, "st.shared") == 3 * 6);
+}
+
+TEST_CASE("gpu schedule: a 1x1 convolution gives each lane several output channels and four input channels a step",
+          "[codegen][gpu]") {
+    // A 1x1 convolution shares no input between taps, so the lane's tile has rows instead:
+    // 16 -> 128 channels on 8x8, a lane per output channel of 32 and 4 rows of them (the
+    // lane's channels 32 apart) x a 4x4 tile of positions, 4 input channels a step. Each
+    // step is 4 x 4 x 16 = 256 FMAs from the 4 x 16 inputs under the tile (16 ld.shared.v4)
+    // and 4 x 4 values of K. (One row and a pair of channels, as a 3x3, would be 2 FMAs a
+    // shared load: a 7x7 tile of one row, one.)
+    Halide::ImageParam x(Halide::Float(32), 4, "x"), W(Halide::Float(32), 4, "W");
+    Var c("c"), i("x"), j("y"), n("n"), o("o");
+    Func in("in"), acc("acc"), y("y");
+    in(c, i, j, n) = x(c, i, j, n);
+    RDom r(0, 16, 0, 1, 0, 1, "r");
+    acc(o, i, j, n) = 0.f;
+    acc(o, i, j, n) += W(o, r.x, r.y, r.z) * in(r.x, i + r.y, j + r.z, n);
+    y(o, i, j, n) = acc(o, i, j, n);
+    stage conv{y, stage_kind::conv, r, 128, 16};
+    conv.partial = acc;
+    conv.input = in;
+    conv.kernel = W;
+    conv.width = conv.height = 8;
+    const gpu_detail::conv_tile t = gpu_detail::conv_tile_for(conv);
+    CHECK((t.TO == 32 && t.R == 4 && t.TX == 4 && t.TY == 4 && t.CK == 16 && t.step == 4));
+    schedule_cuda({conv});
+    const std::string s = lowered_cuda(Halide::Pipeline(y), {x, W}, "conv1x1");
+    CHECK(occurrences(s, "halide_cuda_run(") == 1);
+    CHECK(occurrences(s, "fma.rn.f32") == 4 * 16 * 4);
+    CHECK(occurrences(s, "ld.shared.v4.f32") == 16);
+    CHECK(occurrences(s, "ld.shared.f32") + occurrences(s, "ld.shared.v2.f32") == 0);
+    CHECK(occurrences(s, "bar.sync") == 0);
+    CHECK(occurrences(s, ".local") == 0);
+    // K's 4 rows x 4 channels, and the staging: 16 channels x 4 columns loaded 32 at a
+    // time (2 loads a lane) for each of 4 rows, stored as loaded
+    CHECK(occurrences(s, "ld.global") == 4 * 4 + 2 * 4);
+    CHECK(occurrences(s, "st.shared") == 2 * 4);
+}
+
+TEST_CASE("gpu schedule: a convolution's weight gradient sums a tile of weights a lane in registers, a sample a block",
+          "[codegen][gpu]") {
+    // dW(o, c, kx, ky) of a 3x3 convolution, 16 -> 128 channels on 8x8, padded: the partial
+    // sums per sample are a warp per block, a lane per output channel and 4 rows of them
+    // (32 apart) x 1 input channel x 9 taps: 36 FMAs a position, from 4 loads of dy and
+    // the 9 inputs under the taps, over the positions of 4 samples (256). The output
+    // copy's kernel adds the groups. (The form before: a thread per weight and sample, an
+    // FMA from 2 loads.)
+    Halide::ImageParam x(Halide::Float(32), 4, "x"), dy(Halide::Float(32), 4, "dy");
+    Var c("c"), i("x"), j("y"), n("n"), o("o"), kx("kx"), ky("ky");
+    Func xp("xp"), dW("dW"), out("out");
+    xp(c, i, j, n) = Halide::select(i >= 0 && i < 8 && j >= 0 && j < 8,
+                                    x(c, Halide::clamp(i, 0, 7), Halide::clamp(j, 0, 7), n), 0.f);
+    RDom r(0, 8, 0, 8, 0, dy.dim(3).extent(), "r");
+    dW(o, c, kx, ky) = 0.f;
+    dW(o, c, kx, ky) += dy(o, r.x, r.y, r.z) * xp(c, r.x + kx - 1, r.y + ky - 1, r.z);
+    stage dw{dW, stage_kind::conv_dw, r, 128, 16};
+    dw.input = xp;
+    dw.width = dw.height = 8;
+    dw.kernel_width = dw.kernel_height = 3;
+    out(o, c, kx, ky) = dW(o, c, kx, ky);
+    schedule_cuda({dw, {out, stage_kind::pointwise, RDom(), 128}});
+    const std::string s = lowered_cuda(Halide::Pipeline(out), {x, dy}, "conv_dw");
+    CHECK(occurrences(s, "halide_cuda_run(") == 2);
+    const std::string k = kernel_ptx(s, "dW_intm");  // the partial sums' kernel
+    REQUIRE(!k.empty());
+    CHECK(occurrences(k, "fma.rn.f32") == 4 * 9);
+    CHECK(occurrences(k, "ld.global") == 4 + 9);
+    CHECK(occurrences(k, "st.global") == 4 * 9);  // the tile, once
+    CHECK(occurrences(s, "fma.rn.f32") == 4 * 9);
+    CHECK(occurrences(s, "bar.sync") == 0);
+    CHECK(occurrences(s, ".local") == 0);
+    CHECK(occurrences(s, "ld.shared") + occurrences(s, "st.shared") == 0);
 }

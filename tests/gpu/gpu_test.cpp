@@ -44,6 +44,7 @@
 #include "runtime/optimizer.hpp"
 
 #include "bn_first_kernels.hpp"
+#include "conv_tiles_kernels.hpp"
 #include "dinosaur_names_kernels.hpp"
 #include "dinosaur_names_step_kernels.hpp"
 #include "emojify_v1_kernels.hpp"
@@ -411,4 +412,5 @@ KILN_GPU_CASE(segment_split, test::segment_net, 5, 1e-4, 0, 0.8f)
 KILN_GPU_CASE(bn_first, test::bn_first_net, 6)
 KILN_GPU_CASE(sequence_ops, test::sequence_ops, 5, 1e-4, 7)
 KILN_GPU_CASE(image_ops, test::image_ops, 5, 1e-4, 0, 0.8f)
+KILN_GPU_CASE(conv_tiles, test::conv_tiles, 5)
 KILN_GPU_CASE(gru_cell_ops, test::gru_cell_ops, 5)
