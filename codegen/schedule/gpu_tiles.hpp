@@ -88,6 +88,15 @@ inline void across(Halide::Stage st, const VarOrRVar& v, bool lanes) {
     else st.gpu_threads(v);
 }
 
+// A lane's register tile: its loops unrolled (an array in registers needs constant
+// indices). Where the tile is in local memory (OpenCL, `lanes` false) they stay loops:
+// the results are the same, and pocl, which runs those kernels in CI, compiled the unrolled
+// ones slowly (Happy House's 7x7 convolution and its dW: 110 s with a cold cache).
+inline void unroll_tile(Halide::Stage st, const std::vector<VarOrRVar>& loops, bool lanes) {
+    if (!lanes) return;
+    for (const VarOrRVar& v : loops) st.unroll(v);
+}
+
 // The register tile of a convolution's lane (see conv): R output channels (rows TO lanes
 // apart) x TX x TY positions, and the input channels each unrolled step reads (`step`).
 struct conv_tile {
@@ -160,10 +169,8 @@ inline void conv(const stage& s, bool lanes) {
         .split(v[2], yb, yt, T.TY, TailStrategy::GuardWithIf)
         .reorder(xt, yt, orow, ot, ob, v[3], xb, yb)
         .fuse(ob, v[3], t)
-        .unroll(xt)
-        .unroll(yt)
-        .unroll(orow)
         .gpu_blocks(t, xb, yb);
+    unroll_tile(out, {xt, yt, orow}, lanes);
     across(out, ot, lanes);
 
     // the block's tile, its extents given: a constant-sized array, constant loops
@@ -175,7 +182,8 @@ inline void conv(const stage& s, bool lanes) {
         .bound_extent(a[2], T.TY)
         .bound_extent(a[3], 1);
     if (lanes) acc.store_in(Halide::MemoryType::Register);
-    acc.split(a[0], arow, alane, T.TO).unroll(arow).unroll(a[1]).unroll(a[2]);
+    acc.split(a[0], arow, alane, T.TO);
+    unroll_tile(acc, {arow, a[1], a[2]}, lanes);
     if (!lanes) acc.reorder(arow, a[1], a[2], alane);  // see the update
     across(acc, alane, lanes);
     Halide::RVar rc(s.r.x), rkx(s.r.y), rky(s.r.z), rco("rco"), rci("rci"), rcii("rcii");
@@ -184,13 +192,7 @@ inline void conv(const stage& s, bool lanes) {
     // thread loops (the tile in local memory): there a thread loop holds the whole slice.
     if (lanes) acc.update().reorder(alane, rcii, arow, a[1], a[2], rkx, rky, rci, rco);
     else acc.update().reorder(rcii, arow, a[1], a[2], rkx, rky, rci, alane, rco);
-    acc.update()
-        .unroll(arow)
-        .unroll(a[1])
-        .unroll(a[2])
-        .unroll(rkx)
-        .unroll(rky)
-        .unroll(rcii);
+    unroll_tile(acc.update(), {arow, a[1], a[2], rkx, rky, rcii}, lanes);
     across(acc.update(), alane, lanes);
     // The input's slice: CK channels x the tile's columns and rows ((TX - 1) S + KW of
     // them, S known to the op only). Its (channel, column) pairs are loaded TO at a time, a
@@ -250,11 +252,8 @@ inline void conv_dw(const stage& s, bool lanes, const Func& home) {
         .split(v[1], cb, ct, TC, TailStrategy::GuardWithIf)
         .reorder(v[2], v[3], ct, orow, ot, ob, cb, v[4])
         .fuse(ob, cb, t)
-        .unroll(v[2])
-        .unroll(v[3])
-        .unroll(ct)
-        .unroll(orow)
         .gpu_blocks(t, v[4]);
+    unroll_tile(out, {v[2], v[3], ct, orow}, lanes);
     across(out, ot, lanes);
     const std::vector<Var> a = partial.args();
     Var arow("arow"), alane("alane");
@@ -265,7 +264,8 @@ inline void conv_dw(const stage& s, bool lanes, const Func& home) {
         .bound_extent(a[3], KH)
         .bound_extent(a[4], 1);
     if (lanes) partial.store_in(Halide::MemoryType::Register);
-    partial.split(a[0], arow, alane, TO).unroll(arow).unroll(a[1]).unroll(a[2]).unroll(a[3]);
+    partial.split(a[0], arow, alane, TO);
+    unroll_tile(partial, {arow, a[1], a[2], a[3]}, lanes);
     if (!lanes) partial.reorder(arow, a[1], a[2], a[3], alane);
     across(partial, alane, lanes);
     Halide::RVar rx(s.r.x), ry(s.r.y);
@@ -274,7 +274,7 @@ inline void conv_dw(const stage& s, bool lanes, const Func& home) {
     // local memory) each run their whole loop, one barrier at the end
     if (lanes) partial.update().reorder(alane, a[1], a[2], a[3], arow, rx, ry, rni);
     else partial.update().reorder(a[1], a[2], a[3], arow, rx, ry, rni, alane);
-    partial.update().unroll(arow).unroll(a[1]).unroll(a[2]).unroll(a[3]);
+    unroll_tile(partial.update(), {arow, a[1], a[2], a[3]}, lanes);
     across(partial.update(), alane, lanes);
 }
 
