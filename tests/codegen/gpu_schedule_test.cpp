@@ -272,10 +272,10 @@ TEST_CASE("gpu schedule: a 1x1 convolution gives each lane several output channe
     CHECK(occurrences(s, "st.shared") == 2 * 4);
 }
 
-TEST_CASE("gpu schedule: a convolution's weight gradient sums a tile of weights a lane in registers, a sample a block",
+TEST_CASE("gpu schedule: a convolution's weight gradient sums a tile of weights a lane in registers, samples in groups",
           "[codegen][gpu]") {
     // dW(o, c, kx, ky) of a 3x3 convolution, 16 -> 128 channels on 8x8, padded: the partial
-    // sums per sample are a warp per block, a lane per output channel and 4 rows of them
+    // sums per group of samples are a warp per block, a lane per output channel and 4 rows of them
     // (32 apart) x 1 input channel x 9 taps: 36 FMAs a position, from 4 loads of dy and
     // the 9 inputs under the taps, over the positions of 4 samples (256). The output
     // copy's kernel adds the groups. (The form before: a thread per weight and sample, an
