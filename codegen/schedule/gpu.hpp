@@ -17,12 +17,14 @@
                       image: up to 4 x 4 outputs of up to 4 channels); the input staged in
                       shared memory a slice of channels at a time, K read directly.
       weight grads    matmul_dw: a thread per weight, the batch summed in registers.
-                      conv_dw: the sum first split by sample (rfactor), a warp per block
-                      as a convolution (a lane per output channel, a tile of weights in
-                      registers), then the samples summed, a thread per weight.
+                      conv_dw: the sum first split by groups of up to 16 samples
+                      (rfactor), a warp per block as a convolution (a lane per output
+                      channel, a tile of weights in registers), then the groups summed, a
+                      thread per weight.
       channel sums    bias and batch norm, over every position of every sample: split by
-                      sample as conv_dw where a sample has at most 64 positions, else
-                      summed in levels like the whole sums below, per channel.
+                      sample where a sample has at most 64 positions (a thread per
+                      channel and sample, then the samples summed), else summed in levels
+                      like the whole sums below, per channel.
       whole sums      the cost, and each weight tensor's squares for L2: the terms taken
                       as one sequence, summed in levels of 64 terms a thread (thread u of
                       L adds every L-th term from u), down to one thread.
