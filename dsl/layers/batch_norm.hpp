@@ -11,7 +11,8 @@
     VARIANTS  batch_norm: eps 1e-5, momentum 0.9 (PyTorch's and ONNX's defaults);
               batch_norm_with<Eps, Momentum>: any other, e.g. Keras' BatchNormalization
               (eps 1e-3, momentum 0.99; keras_batch_norm) or MobileNetV2's (1e-3, 0.999)
-    TRAINING  mean, var over the M = N * (positions) values of each channel;
+    TRAINING  mean, var over the M = N * (positions) values of each channel (one pass,
+              summed in float64 whatever the element type: codegen/ops/batch_norm.hpp);
               y = gamma (x - mean) / sqrt(var + eps) + beta
     INFERENCE the running averages replace the batch statistics; after a dense layer the
               whole normalisation folds into that layer's W and b (codegen/lower.hpp)

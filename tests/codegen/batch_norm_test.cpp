@@ -10,9 +10,12 @@
 //                           running_var in training mode. kiln's epsilon (1e-5) and momentum
 //                           (0.9) are compile-time constants; how the epsilon cases are
 //                           compared is explained above onnx_tolerance below.
+//   "batch_norm training statistics ..."  a float32 training step over 32,768 positions a
+//                           channel against float64 loops, to 1e-6.
 #include "op_harness.hpp"
 
 #include <optional>
+#include <random>
 
 #include "tests/support/onnx_data.hpp"
 
@@ -284,7 +287,60 @@ void check_onnx_training(const std::string& name) {
     }
 }
 
+// ---------------------------------------------------------------- many positions
+// A training step's statistics over M = 32 x 32 x 32 = 32,768 positions a channel, channels
+// centred away from zero, against float64 loops: float32 builds must keep Y, running_mean
+// and running_var to 1e-6 (relative, or absolute below 1). Float32 sums of that length in
+// the order a vector runs them lose more: two passes (the mean, then the centred squares)
+// erred by up to 6e-6 here, a one-pass E[d^2] - E[d]^2 by more.
+constexpr int big_side = 32, big_c = 4, big_n = 32;
+using big_net = network<std::remove_cvref_t<decltype(input(image<big_side, big_side, big_c>) >> batch_norm >>
+                                                    flatten >> loss::mse)>>;
+
 }  // namespace
+
+TEST_CASE("batch_norm training statistics keep float32 precision over 32,768 positions a channel",
+          "[codegen][batch_norm]") {
+    batch b = random_batch<big_net>(big_n, 4242);
+    // x = mu_c + sigma_c N(0, 1), rounded to float32 so that both sides see the same values
+    const double mu[big_c] = {0, 3, -5, 0.1}, sigma[big_c] = {1, 1, 0.5, 2};
+    std::mt19937 gen(99);
+    std::normal_distribution<double> normal;
+    tensor& x = b.x[0];
+    REQUIRE(x.size() == std::size_t(big_side) * big_side * big_c * big_n);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        x[i] = static_cast<float>(mu[i % big_c] + sigma[i % big_c] * normal(gen));
+    std::fill(b.y.begin(), b.y.end(), 0.0);
+    std::size_t i_mean = 0, i_var = 0;
+    for (std::size_t i = 0; i < b.names.size(); ++i) {
+        if (b.names[i] == "batch_norm1.running_mean") i_mean = i;
+        if (b.names[i] == "batch_norm1.running_var") i_var = i;
+    }
+    // the loops: mean, then population variance, in float64
+    const double m = double(x.size()) / big_c;
+    tensor mean(big_c, 0.0), var(big_c, 0.0);
+    for (std::size_t i = 0; i < x.size(); ++i) mean[i % big_c] += x[i] / m;
+    for (std::size_t i = 0; i < x.size(); ++i) var[i % big_c] += (x[i] - mean[i % big_c]) * (x[i] - mean[i % big_c]) / m;
+    const tensor &gamma = b.param("batch_norm1.gamma"), &beta = b.param("batch_norm1.beta");
+    tensor want_y(x.size()), want_mean(big_c), want_var(big_c);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const std::size_t c = i % big_c;
+        want_y[i] = gamma[c] * (x[i] - mean[c]) / std::sqrt(var[c] + 1e-5) + beta[c];
+    }
+    for (std::size_t c = 0; c < big_c; ++c) {
+        want_mean[c] = 0.9 * b.param("batch_norm1.running_mean")[c] + 0.1 * mean[c];
+        want_var[c] = 0.9 * b.param("batch_norm1.running_var")[c] + 0.1 * var[c];
+    }
+    for (sched s : {sched::naive, sched::manual}) {
+        INFO("float32, schedule " << sched_name(s));
+        jit_network<big_net> jit(Halide::Float(32), s);
+        jit.bind(b);
+        const outputs got = jit.run();
+        check_values("Y", got.prediction, want_y, 1e-6);
+        check_values("new running_mean", got.d_params[i_mean], want_mean, 1e-6);
+        check_values("new running_var", got.d_params[i_var], want_var, 1e-6);
+    }
+}
 
 TEMPLATE_TEST_CASE("batch_norm inference: running averages, folded into dense or conv2d where it can be",
                    "[codegen][batch_norm]", folded_net, unfolded_net, conv_folded_net) {
