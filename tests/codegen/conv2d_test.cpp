@@ -33,6 +33,21 @@ struct conv_stack_case {
     }
 };
 
+// a strided 1x1 after a 3x3 (same): its input gradient is computed on dy's grid and spread
+// out to every second pixel (odd width: the last column is hit, even height: the last row is
+// not), feeding the 3x3's d_W
+struct conv_strided_1x1_case {
+    static constexpr auto net = input(image<6, 5, 3>) >> conv2d<4, 3, 3, 1, padding::same> >> tanh_ >>
+                                conv2d<3, 1, 1, 2> >> flatten >> dense<2> >> loss::mse;
+    static tensor logits(const batch& b) {
+        int W1 = 0, H1 = 0, W2 = 0, H2 = 0;
+        tensor h = conv_ref(b.x[0], 3, 5, 6, b.param("conv2d1.W"), b.param("conv2d1.b"), 4, 3, 3, 1, true, b.n, W1, H1);
+        for (double& v : h) v = std::tanh(v);
+        const tensor y = conv_ref(h, 4, W1, H1, b.param("conv2d2.W"), b.param("conv2d2.b"), 3, 1, 1, 2, false, b.n, W2, H2);
+        return dense_ref(y, b.param("dense1.W"), b.param("dense1.b"), b.n);
+    }
+};
+
 // Pooling over K x K windows with stride S, TensorFlow's padding: pixels outside the image
 // take no part (max over the inside ones; average divided by their count).
 tensor pool_ref(const tensor& x, int C, int W, int H, int K, int S, bool same, bool max, int n, int& Wo, int& Ho) {
@@ -141,7 +156,7 @@ TEST_CASE("max pooling gives a tied window's gradient to one pixel", "[codegen][
 }
 
 TEMPLATE_TEST_CASE("conv2d: forward vs loops, backward vs finite differences", "[codegen][ops][conv]",
-                   conv_valid_case, conv_stack_case) {
+                   conv_valid_case, conv_stack_case, conv_strided_1x1_case) {
     check_op<TestType>();
 }
 

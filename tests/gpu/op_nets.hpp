@@ -22,11 +22,12 @@ inline constexpr auto image_ops =
 
 // convolutions whose GPU tiles (codegen/schedule/gpu_tiles.hpp) give a lane several output
 // channels (rows) and read four input channels a step: 1x1 8 -> 8 and 8 -> 128 on 4x4 (its
-// d_in 128 -> 8 in 16-channel slices; 4 rows of 4x4), 3x3 128 -> 64 on 2x2 (2 rows; its
-// d_in 64 -> 128, 4 rows). ResNet-50 and MobileNetV2 have these, but only CUDA builds.
+// d_in 128 -> 8 in 16-channel slices; 4 rows of 4x4), a strided 1x1 128 -> 128 to 2x2 (its
+// d_in on dy's 2x2 grid, spread out to 4x4), 3x3 128 -> 64 on 2x2 (2 rows; its d_in
+// 64 -> 128, 4 rows). ResNet-50 and MobileNetV2 have these, but only CUDA builds.
 inline constexpr auto conv_tiles = input(image<4, 4, 8>) >> conv2d<8, 1, 1> >> relu >> conv2d<128, 1, 1> >> relu >>
-                                   max_pool2d<2, 2> >> conv2d<64, 3, 3, 1, padding::same> >> batch_norm >> relu >>
-                                   flatten >> dense<3> >> loss::softmax_cross_entropy;
+                                   conv2d<128, 1, 1, 2> >> conv2d<64, 3, 3, 1, padding::same> >> batch_norm >>
+                                   relu >> flatten >> dense<3> >> loss::softmax_cross_entropy;
 
 // the GRU cell, one step with its state in and out
 inline constexpr auto gru_cell_ops = input(features<7>) >> gru_cell<4> >> dense<3> >> loss::softmax_cross_entropy;
