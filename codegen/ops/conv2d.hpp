@@ -79,6 +79,10 @@ struct op<conv2d_t<F, KH, KW, S, P, Bias>> {
             d_params.push_back(db);
         }
 
+        // whether input position (a, b) + the padding is S ox, S oy for an (ox, oy) of dy's grid
+        auto on_grid = [&](const Expr& a, const Expr& b) {
+            return a >= 0 && b >= 0 && a % S == 0 && b % S == 0 && a / S < Wo && b / S < Ho;
+        };
         Func Wtr = c.func("W_t");
         Wtr(ch, f, kx, ky) = Wt(f, ch, kx, ky);
         c.mark(Wtr, stage_kind::transpose, RDom(), C, F, 1, Wt);
@@ -98,9 +102,8 @@ struct op<conv2d_t<F, KH, KW, S, P, Bias>> {
             c.stages->back().kernel = Wtr;
             c.stages->back().kernel_is_stage = true;
             const Expr a = i + px, bb = j + py;
-            const Expr hit = a >= 0 && bb >= 0 && a % S == 0 && bb % S == 0 && a / S < Wo && bb / S < Ho;
             dx(ch, i, j, n) = Halide::select(
-                hit, grid(ch, Halide::clamp(a / S, 0, Wo - 1), Halide::clamp(bb / S, 0, Ho - 1), n), c.k(0));
+                on_grid(a, bb), grid(ch, Halide::clamp(a / S, 0, Wo - 1), Halide::clamp(bb / S, 0, Ho - 1), n), c.k(0));
             c.mark(dx, stage_kind::pointwise, RDom(), C, 0);
             return {dx, d_params};
         }
@@ -109,9 +112,8 @@ struct op<conv2d_t<F, KH, KW, S, P, Bias>> {
         // its entries (a = S ox), bordered by zeros, and the kernel transposed and flipped.
         Var a("x"), bb("y");
         Func stuffed = c.func("d_stuffed");
-        const Expr hit = a >= 0 && bb >= 0 && a % S == 0 && bb % S == 0 && a / S < Wo && bb / S < Ho;
-        stuffed(f, a, bb, n) =
-            Halide::select(hit, dy(f, Halide::clamp(a / S, 0, Wo - 1), Halide::clamp(bb / S, 0, Ho - 1), n), c.k(0));
+        stuffed(f, a, bb, n) = Halide::select(
+            on_grid(a, bb), dy(f, Halide::clamp(a / S, 0, Wo - 1), Halide::clamp(bb / S, 0, Ho - 1), n), c.k(0));
         acc(ch, i, j, n) = c.k(0);
         acc(ch, i, j, n) += Wtr(ch, rk.x, rk.y, rk.z) * stuffed(rk.x, i + px - rk.y, j + py - rk.z, n);
         dx(ch, i, j, n) = acc(ch, i, j, n);
