@@ -105,12 +105,21 @@ void launches_fit_at(const kernel_set& kernels, std::size_t batch, int indices, 
             INFO(what << " again: " << kiln_cuda_stub_allocations() - before << " allocations reached the driver");
             CHECK(device_allocation_counts().fresh - kept.fresh == 0);
             CHECK(device_allocation_counts().reused > kept.reused);
+            return launches;
         };
         phase("predict b1", [&] { m.predict(std::span<const float>(x).first(model<Net>::sample_size), 1); });
         phase("predict b" + std::to_string(batch), [&] { m.predict(x, batch); });
-        if (train)
-            phase("adam step b" + std::to_string(batch),
-                  [&] { m.train_step(x, y, batch, opt, step_settings{0.05f, 1.f, 11, 0}); });
+        if (train) {
+            const std::string step = "adam step b" + std::to_string(batch);
+            phase(step, [&] { m.train_step(x, y, batch, opt, step_settings{0.05f, 1.f, 11, 0}); });
+            // without the L2 term its sums of squares are skipped: no launch at all
+            const std::map<std::string, test::kernel_launches> plain =
+                phase(step + " l2 0", [&] { m.train_step(x, y, batch, opt, step_settings{0.f, 1.f, 11, 0}); });
+            for (const auto& [kernel, l] : plain) {
+                INFO(kernel);
+                CHECK(kernel.find("_sum_sq") == std::string::npos);
+            }
+        }
         test::launches_fit(kernels.network, v.schedule, all);
     }
 }

@@ -111,6 +111,46 @@ TEST_CASE("gradcheck holds with the L2 term and a dropout mask", "[networks][cou
     }
 }
 
+// The L2 term of the float32 builds (gradcheck above covers the float64 one), against its
+// closed form: a step at lambda against the same step at 0 differs by lambda / 2N sum W^2 in
+// the cost and by lambda / N W in each weight's gradient, and not at all in the biases'. At
+// lambda = 0 the compiled step skips the sums of squares (codegen/lower.hpp's add_l2), so
+// this also checks that the skipped form is the cost without the term.
+TEST_CASE("the compiled L2 term adds lambda / 2N sum W^2 to the cost and lambda / N W to each weight's gradient",
+          "[networks][course2]") {
+    const dataset d = football().first;
+    const std::size_t n = 64;
+    const float lambda = 0.7f;
+    for (const kernel_variant& v : generated::regularization::kernels.variants) {
+        if (std::string_view(v.target) != "host") continue;
+        INFO("schedule " << v.schedule);
+        model<regularization_net> m(generated::regularization::kernels, v.schedule);
+        m.initialize(init_scheme::xavier, 5);
+        const std::span<const float> x = std::span(d.x).first(2 * n), y = std::span(d.y).first(n);
+        const float plain = m.compute_gradients(x, y, n, {0.f, 1.f, 5, 9});
+        const std::vector<float> g0(m.gradients().begin(), m.gradients().end());
+        const float with_l2 = m.compute_gradients(x, y, n, {lambda, 1.f, 5, 9});
+        const model<regularization_net>& read = m;
+        const std::span<const float> g1 = read.gradients(), w = read.parameters();
+        double penalty = 0;
+        std::size_t weights = 0, mismatched = 0;
+        for (const param_entry& e : regularization_net::params) {
+            const bool weight = e.spec.init == param_init::weight;
+            weights += weight ? e.spec.size() : 0;
+            for (std::size_t k = e.offset; k < e.offset + e.spec.size(); ++k) {
+                if (weight) penalty += double(w[k]) * w[k];
+                const double want = g0[k] + (weight ? double(lambda) / n * w[k] : 0.0);
+                if (std::abs(g1[k] - want) > 1e-6 + 1e-5 * std::abs(want)) {
+                    if (++mismatched <= 5) UNSCOPED_INFO(e.name.view() << " [" << k - e.offset << "]: " << g1[k] << ", want " << want);
+                }
+            }
+        }
+        REQUIRE(weights > 0);
+        CHECK(mismatched == 0);
+        CHECK(with_l2 - plain == Approx(double(lambda) / (2.0 * n) * penalty).epsilon(1e-5));
+    }
+}
+
 TEST_CASE("Adam beats plain mini-batch gradient descent and momentum on the moons", "[networks][course2]") {
     const std::pair<dataset, dataset> moons{make_moons({.n_samples = 300, .noise = 0.2, .seed = 1}),
                                             make_moons({.n_samples = 300, .noise = 0.2, .seed = 1001})};
