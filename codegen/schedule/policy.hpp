@@ -142,7 +142,15 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         case stage_kind::pointwise:
         case stage_kind::channel_stat:
             vectorize_pure(f);
-            if (s.inner_extent >= parallel_threshold) f.parallel(n);
+            if (s.inner_extent >= parallel_threshold) {
+                f.parallel(n);
+            } else if (v.size() == 4 && s.inner_extent >= 2) {
+                // an image (c, x, y, n): its rows of all the samples in parallel. Serial, these
+                // memory-bound passes (batch norm's, ReLU's and the residual adds' backward
+                // among them) left the second thread idle.
+                Var yn(f.name() + "_yn");
+                f.fuse(v[2], v[3], yn).parallel(yn);
+            }
             // an element-wise scatter (embedding's d_W += dy at each step's index): the same
             // vectors, serial over the steps
             if (f.has_update_definition()) vectorize_pure(f.update());
