@@ -147,9 +147,12 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
             } else if (v.size() == 4 && s.inner_extent >= 2) {
                 // an image (c, x, y, n): its rows of all the samples in parallel. Serial, these
                 // memory-bound passes (batch norm's, ReLU's and the residual adds' backward
-                // among them) left the second thread idle.
+                // among them) left the second thread idle. Not below 4 samples: at batch 1
+                // Happy House's inference (0.2 ms) paid more for waking the threads than
+                // the rows gained.
                 Var yn(f.name() + "_yn");
-                f.fuse(v[2], v[3], yn).parallel(yn);
+                if (s.batch.defined()) f.specialize(s.batch >= 4).fuse(v[2], v[3], yn).parallel(yn);
+                else f.fuse(v[2], v[3], yn).parallel(yn);
             }
             // an element-wise scatter (embedding's d_W += dy at each step's index): the same
             // vectors, serial over the steps
