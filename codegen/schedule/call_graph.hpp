@@ -88,4 +88,39 @@ class call_graph {
     read_map reads_;
 };
 
+// Which stage each Func is computed in, for schedules that compute an element-wise stage
+// inside its one reader (the CPU and GPU policies). `inside` starts as every Func of the
+// pipeline but the stages that `at_root` says are computed at root, then takes each `plain`
+// stage (a root element-wise one) whose one reader, read point for point, is a plain stage
+// of the same dimensions: its home.
+class stage_homes {
+  public:
+    template <class AtRoot, class Plain>
+    stage_homes(const stage_list& stages, AtRoot at_root, Plain plain) : calls_(stages), inside_(calls_.all()) {
+        for (const stage& s : stages) {
+            if (at_root(s)) inside_.erase(s.f.name());
+            if (plain(s)) homes_.emplace(s.f.name(), s.f);
+        }
+        for (bool more = true; more;) {
+            more = false;
+            for (const stage& s : stages)
+                if (plain(s) && !inside(s.f) && home_of(s.f).defined()) {
+                    inside_.insert(s.f.name());
+                    more = true;
+                }
+        }
+    }
+    bool inside(const Func& f) const { return inside_.count(f.name()) > 0; }
+    // f's one reader among the plain stages (seen through what is inside), or undefined
+    Func home_of(const Func& f) const {
+        const auto h = homes_.find(calls_.sole_reader(f.name(), inside_));
+        return h == homes_.end() || h->second.dimensions() != f.dimensions() ? Func() : h->second;
+    }
+
+  private:
+    call_graph calls_;
+    std::set<std::string> inside_;
+    std::map<std::string, Func> homes_;
+};
+
 }  // namespace kiln::codegen

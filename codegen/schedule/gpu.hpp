@@ -193,25 +193,8 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
     // inside its readers. First the element-wise stages that one reader reads point for
     // point are inlined there (the output copies' sources, L2's decayed gradients), then the
     // sums whose one reader is such a stage are computed in its threads.
-    const call_graph calls(stages);
-    std::set<std::string> inside = calls.all();
-    std::map<std::string, Func> homes;
-    for (const stage& s : stages) {
-        if (!inlined(s)) inside.erase(s.f.name());
-        if (plain(s)) homes.emplace(s.f.name(), s.f);
-    }
-    auto home_of = [&](const Func& f) {
-        const auto h = homes.find(calls.sole_reader(f.name(), inside));
-        return h == homes.end() || h->second.dimensions() != f.dimensions() ? Func() : h->second;
-    };
-    for (bool more = true; more;) {
-        more = false;
-        for (const stage& s : stages)
-            if (plain(s) && !inside.count(s.f.name()) && home_of(s.f).defined()) {
-                inside.insert(s.f.name());
-                more = true;
-            }
-    }
+    const stage_homes homes(stages, [&](const stage& s) { return !inlined(s); }, plain);
+    auto home_of = [&](const Func& f) { return homes.home_of(f); };
     for (const stage& s : stages) {
         Func f = s.f;
         if (scheduled_by_producer.count(f.name())) continue;
@@ -219,7 +202,7 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
             f.compute_inline();
             continue;
         }
-        if (plain(s) && inside.count(f.name())) {
+        if (plain(s) && homes.inside(f)) {
             f.compute_inline();
             continue;
         }

@@ -7,7 +7,6 @@
     Machine for the figures quoted in comments: this project's 2-core AVX-512 x86-64 VM
     (Zen 5), Halide 14, float32, 1 thread unless said.                                     */
 #include <algorithm>
-#include <map>
 #include <set>
 #include <string>
 
@@ -91,28 +90,16 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         return s.kind == stage_kind::pointwise && !s.consumer.defined() && !scheduled_by_producer.count(s.f.name()) &&
                !inlined_depthwise.count(s.f.name()) && !s.f.has_update_definition() && s.f.dimensions() > 0;
     };
-    const call_graph calls(stages);
-    std::set<std::string> inside = calls.all();  // Funcs computed within their readers
-    std::map<std::string, int> readers;           // the plain stages, by name: their dimensions
-    for (const stage& s : stages) {
-        const bool inline_stage = s.consumer.defined() && (s.kind == stage_kind::pointwise || s.kind == stage_kind::depthwise);
-        if (!inline_stage) inside.erase(s.f.name());
-        if (plain(s)) readers.emplace(s.f.name(), s.f.dimensions());
-    }
-    for (bool more = true; more;) {
-        more = false;
-        for (const stage& s : stages) {
-            if (!plain(s) || inside.count(s.f.name())) continue;
-            const auto r = readers.find(calls.sole_reader(s.f.name(), inside));
-            if (r == readers.end() || r->second != s.f.dimensions()) continue;
-            inside.insert(s.f.name());
-            more = true;
-        }
-    }
+    const stage_homes homes(
+        stages,
+        [](const stage& s) {
+            return !(s.consumer.defined() && (s.kind == stage_kind::pointwise || s.kind == stage_kind::depthwise));
+        },
+        plain);
     for (const stage& s : stages) {
         Func f = s.f;
         if (scheduled_by_producer.count(f.name())) continue;
-        if ((s.consumer.defined() && s.kind == stage_kind::pointwise) || (plain(s) && inside.count(f.name()))) {
+        if ((s.consumer.defined() && s.kind == stage_kind::pointwise) || (plain(s) && homes.inside(f))) {
             f.compute_inline();
             continue;
         }
