@@ -20,7 +20,10 @@
                 A segment's params are its own nodes'; after the first, input0 is the previous
                 segment's output in its natural dims (c, x, y, n); before the last, grad takes
                 "d_output" (d cost / d that output) instead of labels and gives the segment's
-                L2 term as "cost"; after the first, grad also gives "d_input".
+                L2 term as "cost"; after the first, grad also gives "d_input". Before the
+                last, train_forward also gives "tape<j>" for each node j of the segment's
+                tape (network::tape_nodes) but its output, and grad reads them and the
+                output back as inputs, in place of recomputing them.
     SIGNATURE (the order the runtime calls it in, through the _argv entry point)
       inputs in input order ("input0" ...), each 2-D: (sample size, N), samples dense, "labels" for grad, then one buffer per parameter
       named like the table with '.' -> '_' ("dense1_W"); outputs "prediction", or "cost"
@@ -32,6 +35,7 @@
 #include <Halide.h>
 
 #include "codegen/lower.hpp"
+#include "codegen/schedule/call_graph.hpp"
 #include "codegen/schedule/gpu.hpp"
 #include "codegen/schedule/policy.hpp"
 
@@ -73,6 +77,9 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         }
         if (grad() && last) labels_ = this->template add_input<Buffer>("labels", t, Net::output_shape.rank + 1);
         if (grad() && !last) d_output_ = this->template add_input<Buffer>("d_output", t, end_shape().rank + 1);
+        if (!last && st != "forward") tape_ = Net::tape_nodes(begin_, end_);
+        if (grad())
+            for (int j : tape_) tape_in_.push_back(this->template add_input<Buffer>("tape" + std::to_string(j), t, node_shape(j).rank + 1));
         for (const param_entry& e : Net::params)
             params_.push_back(in_segment(e) ? this->template add_input<Buffer>(argument_name(e), t, e.spec.rank) : nullptr);
         if (st != "forward") {
@@ -91,6 +98,9 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
                                         : this->template add_output<Buffer>("d_" + argument_name(e), t, e.spec.rank));
         } else {
             prediction_ = this->template add_output<Buffer>("prediction", t, end_shape().rank + 1);
+            for (int j : tape_)
+                if (j != end_ - 1)
+                    tape_out_.push_back(this->template add_output<Buffer>("tape" + std::to_string(j), t, node_shape(j).rank + 1));
         }
     }
 
@@ -125,6 +135,11 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             bind_sample_dims(*d_output_, end_shape(), n_est);
             io.d_output = *d_output_;
         }
+        for (std::size_t k = 0; k < tape_in_.size(); ++k) {
+            bind_sample_dims(*tape_in_[k], node_shape(tape_[k]), n_est);
+            io.tape_in[tape_[k]] = *tape_in_[k];
+        }
+        for (std::size_t k = 0; k < tape_out_.size(); ++k) io.tape_out[tape_[k]] = *tape_out_[k];  // lower() defines them
         if (grad() && !d_input_ && std::none_of(d_params_.begin(), d_params_.end(), [](auto* p) { return p; })) {
             // A frozen segment with nothing trainable before it: no gradient to compute (the
             // runtime stops before calling it), so no forward to lower either.
@@ -154,7 +169,9 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             }
         } else {
             copy_out(*prediction_, l.prediction, end_shape(), n_est, l.stages);
+            for (std::size_t k = 0; k < tape_out_.size(); ++k) set_sample_estimates(*tape_out_[k], node_shape(tape_[k]), n_est);
         }
+        drop_unread(l.stages, outputs());
 
         if (!this->get_auto_schedule()) {
             const std::string s = schedule;
@@ -171,11 +188,22 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
     bool in_segment(const param_entry& e) const { return e.node >= begin_ && e.node < end_; }
     shape cut_shape() const { return Net::node_table[static_cast<std::size_t>(begin_ - 1)].out; }
     shape end_shape() const { return Net::node_table[static_cast<std::size_t>(end_ - 1)].out; }
+    static shape node_shape(int j) { return Net::node_table[static_cast<std::size_t>(j)].out; }
+    std::vector<Func> outputs() const {
+        std::vector<Func> o;
+        for (Output<Buffer>* b : {prediction_, cost_, d_input_}) if (b) o.push_back(*b);
+        for (Output<Buffer>* b : d_params_) if (b) o.push_back(*b);
+        for (Output<Buffer>* b : tape_out_) o.push_back(*b);
+        return o;
+    }
 
     static void copy_out(Output<Buffer>& out, const Func& f, const shape& s, int n_est, stage_list& stages) {
         std::vector<Var> v = f.args();
         out(v) = f(v);
         stages.push_back({out, stage_kind::pointwise, RDom(), s[0], 0});
+        set_sample_estimates(out, s, n_est);
+    }
+    static void set_sample_estimates(Output<Buffer>& out, const shape& s, int n_est) {
         Halide::Region r;
         for (int d = 0; d < s.rank; ++d) r.push_back({0, s[d]});
         r.push_back({0, n_est});
@@ -196,6 +224,10 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
     Output<Buffer>* cost_ = nullptr;
     Output<Buffer>* d_input_ = nullptr;
     std::vector<Output<Buffer>*> d_params_;
+    std::vector<int> tape_;  // network::tape_nodes, before the last segment in training
+    std::vector<Input<Buffer>*> tape_in_;     // grad: every tape node's value
+    std::vector<Output<Buffer>*> tape_out_;   // train_forward: tape_'s but the segment's output
+                                              // (its last, when taped), in tape_'s order
 };
 
 }  // namespace kiln::codegen

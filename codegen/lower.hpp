@@ -48,9 +48,16 @@ struct lowered {
 // d cost / d (node end - 1's value), and the segment's cost is its L2 term alone (the
 // runtime adds the segments' costs). Nothing outside the range is lowered; parameters
 // outside it are never read (their Funcs may be undefined).
+// The tape (network::tape_nodes), node -> a Func over the node's natural dims: a
+// train_forward writes those values out (tape_out: lower() defines the Funcs, and every
+// reader of the node reads them back, so that the stage computing the value writes it
+// straight into the tape); its grad pipeline reads them (tape_in): the forward is lowered as
+// before but reads them wherever it would read the node, so Halide computes only what the
+// backward still needs (batch norm's statistics) and none of the rest.
 struct segment_io {
     int begin = 0, end = 0;
     Func input, d_output;
+    std::map<int, Func> tape_out, tape_in;
 };
 
 
@@ -138,6 +145,29 @@ void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std:
     }
 }
 
+// A train_forward's tape: each value is computed straight into its tape Func, as into an
+// activation: a convolution, depthwise convolution or matmul makes the tape its consumer
+// (whatever else read the value now reads the tape); an activation fused into its
+// producer hands the fusion on to its tape and is inlined there. An element-wise value
+// that nothing fuses is inlined into its tape by the schedule (its one reader).
+inline void write_into_tape(stage_list& stages, const std::map<int, Func>& tape_out, const std::vector<Func>& computed) {
+    for (const auto& [node, tape] : tape_out) {
+        const std::string value = computed[static_cast<std::size_t>(node)].name();
+        bool fused = false;  // the value is an activation its producer computes
+        for (stage& s : stages)
+            if (s.consumer.defined() && s.consumer.name() == value) {
+                s.consumer = tape;
+                fused = true;
+            }
+        for (stage& s : stages) {
+            if (s.f.name() != value) continue;
+            if (s.kind == stage_kind::conv || s.kind == stage_kind::depthwise || s.kind == stage_kind::matmul ||
+                (s.kind == stage_kind::pointwise && fused))
+                s.consumer = tape;
+        }
+    }
+}
+
 // Trainable parameters on some node before `node`: a segment starting there owes its
 // predecessor a d_input.
 template <class Net>
@@ -185,6 +215,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
     }
     std::vector<Func> value(count), grad(count);
     std::vector<Func> dense_flat(count);  // a node's value as (f, n), where that costs nothing
+    std::vector<Func> computed(count);    // a taped node's value as its op computes it
     std::vector<bool> has_upstream_params(count, false);
     out.d_params.resize(Net::params.size());
 
@@ -305,10 +336,32 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             has_upstream_params[i] = has_upstream_params[a] || has_upstream_params[b];
             value[i] = merge_lowering::forward(ctx_for(i, N::lhs::out), N::op, value[a], value[b], N::lhs::out);
         }
+        const int node = static_cast<int>(i);
+        if (segment && (segment->tape_out.count(node) || segment->tape_in.count(node))) {
+            std::vector<Var> v = activation_vars(N::out);
+            std::vector<Expr> at = as_exprs(v);
+            at.back() = Halide::clamp(v.back(), 0, batch - 1);  // a tape holds N samples
+            Func tape = segment->tape_out.count(node) ? segment->tape_out.at(node) : segment->tape_in.at(node);
+            if (segment->tape_out.count(node)) {
+                tape(v) = value[i](v);
+                out.stages.push_back({tape, stage_kind::pointwise, RDom(), N::out[0], 0, 1, Func(), batch});
+            }
+            Func kept(std::string(info.name.view()) + "_tape");
+            kept(v) = tape(at);
+            computed[i] = value[i];
+            value[i] = kept;
+            if (dense_flat[i].defined()) dense_flat[i] = kept;
+        }
         ++i;
     });
     out.prediction = value[end - 1];
-    mark_fusions(out.stages, value, consumers, Net::node_table);
+    {
+        std::vector<Func> fused = value;  // fusions among the computed Funcs (unread when taped)
+        for (std::size_t j = 0; j < count; ++j)
+            if (computed[j].defined()) fused[j] = computed[j];
+        mark_fusions(out.stages, fused, consumers, Net::node_table);
+    }
+    if (segment) write_into_tape(out.stages, segment->tape_out, computed);
     if (!gradients) return out;
 
     // ---------------------------------------------------------------- cost and backward

@@ -123,6 +123,23 @@ constexpr bool same_cstr(const char* a, const char* b) {
     return *a == *b;
 }
 
+// What a node's backward reads of its forward (codegen/ops/): its input's value, its own
+// value. A kind not listed reads both (recurrent layers, losses); that only costs memory
+// where it is wrong (network::tape_nodes).
+constexpr bool backward_reads_input(const char* kind) {
+    for (const char* k : {"relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "add", "concat", "zero_pad2d",
+                          "global_avg_pool", "avg_pool2d", "flatten", "dropout", "slice", "reverse_steps"})
+        if (same_cstr(kind, k)) return false;
+    return true;
+}
+constexpr bool backward_reads_output(const char* kind) {
+    for (const char* k : {"conv2d", "depthwise_conv2d", "dense", "batch_norm", "embedding", "add", "mul", "concat",
+                          "zero_pad2d", "global_avg_pool", "avg_pool2d", "flatten", "dropout", "slice",
+                          "reverse_steps"})
+        if (same_cstr(kind, k)) return false;
+    return true;
+}
+
 template <class Out>
 struct network {
     using output_node = Out;
@@ -277,6 +294,34 @@ struct network {
         }
         b.push_back(n);
         return b;
+    }
+
+    // The values a training step keeps from segment [begin, end)'s forward for its backward
+    // (its tape), so that the segment's grad pipeline reads them instead of recomputing the
+    // forward: each node whose value a backward reads (its reader's, for a weight gradient,
+    // batch norm's statistics, max pool's argmax; its own, for an activation), where a
+    // gradient flows (a trainable parameter at or before the reader). Never a network input.
+    // The last, end - 1, is the segment's output: the next one's input, kept already.
+    static std::vector<int> tape_nodes(int begin, int end) {
+        std::array<bool, node_count> flows{};  // a trainable parameter at or before the node
+        for (const param_entry& e : params)
+            if (!e.spec.frozen) flows[static_cast<std::size_t>(e.node)] = true;
+        for (std::size_t i = 0; i < node_count; ++i)
+            for (int from : node_table[i].from)
+                if (from >= 0 && flows[static_cast<std::size_t>(from)]) flows[i] = true;
+        std::vector<int> tape;
+        for (int j = begin; j < end; ++j) {
+            const node_info& n = node_table[static_cast<std::size_t>(j)];
+            if (n.what == node_info::role::input) continue;
+            bool read = flows[static_cast<std::size_t>(j)] && backward_reads_output(n.kind);
+            for (int k = j + 1; k < end && !read; ++k) {
+                const node_info& r = node_table[static_cast<std::size_t>(k)];
+                if ((r.from[0] == j || r.from[1] == j) && flows[static_cast<std::size_t>(k)])
+                    read = backward_reads_input(r.kind);
+            }
+            if (read) tape.push_back(j);
+        }
+        return tape;
     }
 
     static constexpr bool has_loss = [] {

@@ -1,9 +1,11 @@
 #pragma once
 /*  segment_runner<Net>: runs a network built as several pipelines (kiln_add_network
     SEGMENTS, for ResNet-50 and MobileNetV2), one after the other.
-    WHAT IT REPRESENTS  the buffers at the cuts, kept from call to call (fresh ones each step
-                        cost page faults); on a GPU they have device memory and are passed
-                        resident, so a step's activations never visit the host.
+    WHAT IT REPRESENTS  the buffers at the cuts and the segments' tapes (the values each
+                        segment's backward reads, network::tape_nodes), kept from call to
+                        call (fresh ones each step cost page faults); on a GPU they have
+                        device memory and are passed resident, so a step's activations never
+                        visit the host.
     REQUIRES  variant v built in segments, cut where Net::segment_bounds(K) cuts; params and
               grads: the model's views of each table parameter and each non-frozen one's
               gradient, in table order; settings: the step's scalar arguments.
@@ -49,8 +51,9 @@ class segment_runner {
     }
 
     // Forward in training mode through every segment but the last, keeping each segment's
-    // input; then grad from the last segment back, each one's d_input the previous one's
-    // d_output. Each grad pipeline recomputes its segment's forward from the kept input.
+    // input and tape (network::tape_nodes: the values its backward reads); then grad from
+    // the last segment back, each one's d_input the previous one's d_output. A grad pipeline
+    // reads its segment's tape and computes only what the backward needs besides.
     float gradients(const kernel_variant& v, halide_buffer_t* x, halide_buffer_t* labels, std::size_t n,
                     std::span<halide_view<float>> params, std::span<halide_view<float>> grads,
                     const std::vector<pipeline_arg>& settings) const {
@@ -66,6 +69,8 @@ class segment_runner {
             add_params(args, params, b[k], b[k + 1]);
             args.insert(args.end(), settings.begin(), settings.end());
             args.push_back({"prediction", out.raw_buffer(), gpu()});
+            for (int j : Net::tape_nodes(b[k], b[k + 1]))
+                if (j != b[k + 1] - 1) args.push_back(tape_arg(j, k, b, n));
             call_pipeline(network_, v.segments[k].train_forward, args, gpu());
         }
         float total = 0;
@@ -74,8 +79,12 @@ class segment_runner {
             const int begin = b[k], end = b[k + 1];
             float cost = 0;
             std::vector<pipeline_arg> args{input_of(k)};
-            if (k + 1 == K) args.push_back({"labels", labels});
-            else args.push_back({"d_output", d_out->raw_buffer(), gpu()});
+            if (k + 1 == K) {
+                args.push_back({"labels", labels});
+            } else {
+                args.push_back({"d_output", d_out->raw_buffer(), gpu()});
+                for (int j : Net::tape_nodes(begin, end)) args.push_back(tape_arg(j, k, b, n));
+            }
             add_params(args, params, begin, end);
             args.insert(args.end(), settings.begin(), settings.end());
             auto c = halide_view<float>::make_scalar(&cost);
@@ -114,6 +123,12 @@ class segment_runner {
             if (Net::params[i].node >= begin && Net::params[i].node < end)
                 args.push_back({argument_name(Net::params[i]), params[i].raw_buffer(), gpu()});
     }
+    // Node j's value on segment k's tape: its own buffer, or the segment's output.
+    pipeline_arg tape_arg(int j, std::size_t k, const std::vector<int>& b, std::size_t n) const {
+        const bool output = j == b[k + 1] - 1;
+        halide_view<float>& t = boundary(output ? act_slot + k + 1 : tape_slot + static_cast<std::size_t>(j), j, n);
+        return {"tape" + std::to_string(j), t.raw_buffer(), gpu()};
+    }
     static bool trainable_before(int node) {
         for (const param_entry& e : Net::params)
             if (e.node < node && !e.spec.frozen) return true;
@@ -137,7 +152,8 @@ class segment_runner {
         }
         return b;
     }
-    static constexpr std::size_t act_slot = 0, d_slot = 1 << 16;  // slot ranges: values, gradients
+    // slot ranges: values at the cuts, gradients at the cuts, tapes
+    static constexpr std::size_t act_slot = 0, d_slot = 1 << 16, tape_slot = 2 << 16;
 
     const char* network_;
     device_kind device_;

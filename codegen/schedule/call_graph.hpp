@@ -11,6 +11,21 @@
 
 namespace kiln::codegen {
 
+// Drops the stages that no output reads, and fusion marks onto them: a grad pipeline that
+// reads its forward's values from a tape still lowers that forward (its ops also define
+// what the backward reuses, batch norm's statistics), and Halide computes only what the
+// outputs call. A schedule then sees the pipeline Halide builds.
+inline void drop_unread(stage_list& stages, const std::vector<Func>& outputs) {
+    std::set<std::string> read;
+    for (const Func& o : outputs) {
+        read.insert(o.name());
+        for (const auto& [name, fn] : Halide::Internal::find_transitive_calls(o.function())) read.insert(name);
+    }
+    std::erase_if(stages, [&](const stage& s) { return !read.count(s.f.name()); });
+    for (stage& s : stages)
+        if (s.consumer.defined() && !read.count(s.consumer.name())) s.consumer = Func();
+}
+
 // Who reads whom in a pipeline: for every Func, the Funcs whose definitions call it, and
 // whether all of one reader's calls are at the reader's own pure variables, in order (the
 // same point: a copy, or an element-wise expression of it).

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "runtime/model.hpp"
 #include "runtime/random.hpp"
@@ -49,6 +51,26 @@ TEST_CASE("a network in three pipelines computes what it computes in one", "[net
     CHECK(c2 == Approx(c1).epsilon(1e-5));
     check_close(split.gradients(), whole.gradients(), 1e-4, "gradients and new running averages");
     CHECK(net::frozen_size > 0);
+}
+
+TEST_CASE("a segment's tape holds the values its backward reads, and no others", "[networks][segments]") {
+    // By hand, from what each layer's gradient needs (codegen/ops/): a convolution's dW its
+    // input, batch norm its input (the statistics), an activation its output; add, dropout,
+    // pooling by averages need nothing. The frozen block at the start has no gradient.
+    REQUIRE(net::segment_bounds(3) == std::vector<int>{0, 6, 12, static_cast<int>(net::node_count)});
+    auto names = [](int begin, int end) {
+        std::vector<std::string> n;
+        for (int j : net::tape_nodes(begin, end)) n.emplace_back(net::node_table[static_cast<std::size_t>(j)].name.view());
+        return n;
+    };
+    // conv2d2 reads relu1 for its dW; batch_norm2 reads conv2d2. batch_norm2, the output,
+    // is read by nothing's backward.
+    CHECK(names(0, 6) == std::vector<std::string>{"relu1", "conv2d2"});
+    // relu2: its own backward and conv2d3's dW; conv2d3: batch_norm3; relu61 (relu6) its own;
+    // batch_norm3 and add1 by nobody; relu3, the segment's output, its own.
+    CHECK(names(6, 12) == std::vector<std::string>{"relu2", "conv2d3", "relu61", "relu3"});
+    // The frozen block alone: no gradient flows there, so nothing is kept.
+    CHECK(names(0, 4).empty());
 }
 
 #include "bn_first_kernels.hpp"
