@@ -87,8 +87,9 @@ const std::string& problem(device_kind d) {
             std::string line = first_line(said);
             line = line.substr(0, line.find("OpenCL: null context"));
             why = (said.find("clGetPlatformIDs") != std::string::npos ? "no OpenCL driver found (" : "no OpenCL device could be used (") +
-                  line + "); install the device's OpenCL driver (on a CPU: Debian's pocl-opencl-icd; clinfo lists "
-                  "what answers), or use --device cpu";
+                  line + "); install the device's OpenCL driver (on a CPU: Debian's pocl-opencl-icd) and "
+                  "libOpenCL.so, the name Halide loads (Debian's ocl-icd-opencl-dev; clinfo lists what answers), "
+                  "or use --device cpu";
         }
     });
     return problems[k];

@@ -16,6 +16,7 @@ packages=(
   python3-sklearn dataset-fashion-mnist   # make_circles/make_moons oracle; Fashion-MNIST (C2W3)
   python3-mido               # the MIDI reader's cross-check (jazz LSTM, C5W1)
   pocl-opencl-icd ocl-icd-libopencl1  # OpenCL on the CPU: runs the GPU schedules in CI (tests/gpu)
+  ocl-icd-opencl-dev         # libOpenCL.so, the name Halide's runtime loads (the library package has only .so.1)
 )
 
 sudo=""
