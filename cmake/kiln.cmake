@@ -121,7 +121,7 @@ function(kiln_add_network NAME)
       set(min_batch 16)  # see kernel_variant::min_batch
     endif()
     if(device STREQUAL "host")
-      set(target host)
+      set(target ${KILN_CPU_TARGET})
       set(suffix "")
       set(pieces ${ARG_SEGMENTS})
     else()  # a GPU: its pipelines are cut as CUDA's
@@ -181,7 +181,7 @@ function(kiln_add_network NAME)
   else()
     set(lib ${NAME}_grad_f64)
     add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}
-                       TARGETS host USE_RUNTIME ${KILN_HALIDE_RUNTIME}
+                       TARGETS ${KILN_CPU_TARGET} USE_RUNTIME ${KILN_HALIDE_RUNTIME}
                        PARAMS stage=grad elem=float64 schedule=naive)
     list(APPEND libs ${lib})
     string(APPEND includes "#include \"${lib}.h\"\n")

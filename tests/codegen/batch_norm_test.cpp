@@ -51,7 +51,7 @@ class inference_jit {
         std::vector<Var> v = l.prediction.args();
         pred(v) = l.prediction(v);
         l.stages.push_back({pred, codegen::stage_kind::pointwise, RDom(), Net::output_shape[0], 0});
-        const Halide::Target target = Halide::get_jit_target_from_environment();
+        const Halide::Target target = codegen::jit_target();
         if (s == sched::manual) codegen::schedule_manual(l.stages, target);
         else codegen::schedule_naive(l.stages);
         pipeline_ = Halide::Pipeline(pred);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "codegen/schedule/gpu.hpp"
+#include "codegen/target.hpp"
 
 using namespace kiln::codegen;
 using Halide::Func;
@@ -22,7 +23,7 @@ namespace {
 // The lowered statement of a CUDA build of the pipeline: the host code, then each
 // kernel's PTX.
 std::string lowered_cuda(Halide::Pipeline p, const std::vector<Halide::Argument>& args, const std::string& name) {
-    const Halide::Target cuda = Halide::get_host_target()
+    const Halide::Target cuda = host_target()
                                     .with_feature(Halide::Target::CUDA)
                                     .with_feature(Halide::Target::CUDACapability80);
     const std::filesystem::path stmt = std::filesystem::temp_directory_path() / ("kiln_gpu_schedule_" + name + ".stmt");

@@ -32,6 +32,7 @@
 
 #include "codegen/lower.hpp"
 #include "codegen/schedule/policy.hpp"
+#include "codegen/target.hpp"
 #include "dsl/kiln.hpp"
 
 namespace kiln::test {
@@ -275,7 +276,7 @@ class jit_network {
             l.stages.push_back({d, codegen::stage_kind::pointwise, RDom(), static_cast<int>(sk.size()), 0});
             outs.push_back(d);
         }
-        const Halide::Target target = Halide::get_jit_target_from_environment();
+        const Halide::Target target = codegen::jit_target();
         if (s == sched::manual) codegen::schedule_manual(l.stages, target);
         else codegen::schedule_naive(l.stages);
         pipeline_ = Halide::Pipeline(outs);
