@@ -7,11 +7,18 @@
 #   scripts/gpu-check.sh OUT_DIR [REPORT_DIR]   every case, the benchmarks, the report
 # Binaries are stripped and xz-compressed (the test binary: 89 MB -> about 9; the device
 # machine's carry holds 64 MiB); run.sh and gpu-check.sh unpack them. libcuda.so comes from
-# the GPU machine's driver at run time.
+# the GPU machine's driver at run time. The CPU code (the host side of every pipeline) is
+# built for the CPU that KILN_HOST_TARGET names, by default the build machine's own: for a
+# GPU machine whose CPU may lack some of its instructions (AVX-512), configure the build
+# with -DKILN_HOST_TARGET=x86-64-linux-avx-avx2-f16c-fma-sse41.
 set -eu
 build=$1
 out=$2
 shift 2
+if ! grep -q '^KILN_HOST_TARGET:STRING=.' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "gpu-bundle: warning: $build's CPU code is built for this machine's CPU (KILN_HOST_TARGET is empty);" \
+       "it may stop with SIGILL on a GPU machine's CPU: configure with -DKILN_HOST_TARGET=x86-64-linux-avx-avx2-f16c-fma-sse41" >&2
+fi
 mkdir -p "$out/bin" "$out/lib"
 for b in "$build/tests/gpu/kiln_gpu_tests" "$build/tests/gpu/kiln_gpu_probe" "$@"; do
   [ -x "$b" ] || { echo "gpu-bundle: $b is not built" >&2; exit 1; }
