@@ -25,7 +25,8 @@
                 tape (network::tape_nodes) but its output, and grad reads them and the
                 output back as inputs, in place of recomputing them.
     SIGNATURE (the order the runtime calls it in, through the _argv entry point)
-      inputs in input order ("input0" ...), each 2-D: (sample size, N), samples dense, "labels" for grad, then one buffer per parameter
+      inputs in input order ("input0" ...), each 2-D: (sample size, N), samples dense, "labels" for grad
+      (a segment's: "d_output", then its tape), then one buffer per parameter
       named like the table with '.' -> '_' ("dense1_W"); outputs "prediction", or "cost"
       then "d_dense1_W" ... in table order. Every per-sample dimension is bound to its
       compile-time extent, so a wrongly shaped buffer is refused with Halide's message.  */
