@@ -22,7 +22,7 @@
 #                 whose GPU pipelines take minutes to lower again, and for the twins of
 #                 smaller ones (fashion_mlp, fashion_cnn, the jazz LSTM): their layers are
 #                 checked on OpenCL by the others' builds (tests/gpu), and each case costs
-#                 CI seconds of pocl compiling kernels
+#                 CI seconds of pocl compiling kernels. -DKILN_OPENCL_ALL=ON builds them anyway.
 #   SEGMENTS K    build the network as K pipelines run one after the other, cut where one
 #                 value carries all (network::segment_bounds): Halide's lowering time grows
 #                 faster than a pipeline's length, so ResNet-50 compiles in pieces. Each
@@ -98,7 +98,7 @@ function(kiln_add_network NAME)
       list(APPEND builds "cuda:${schedule}")
     endforeach()
   endif()
-  if(KILN_OPENCL AND NOT ARG_NO_OPENCL)
+  if(KILN_OPENCL AND (KILN_OPENCL_ALL OR NOT ARG_NO_OPENCL))
     foreach(schedule IN LISTS KILN_OPENCL_SCHEDULES)
       list(APPEND builds "opencl:${schedule}")
     endforeach()
