@@ -14,6 +14,7 @@
     LAYOUT     activations are Funcs of (dims of the sample, innermost first..., n).        */
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,12 @@ struct op_ctx {
     int node = 0;                            // topological index, e.g. to tell masks apart
     std::map<std::string, Func>* saved = nullptr;  // forward values the backward reuses
     Func state;  // a recurrent layer's initial state (S, n) from with_state; undefined: zeros
+    // A batch norm in a segment's training step (network::tape_stats): its statistics
+    // (c, 0) mean and (c, 1) variance, written to the tape by train_forward (stats_out,
+    // which the op defines) and read back by grad (stats_in) instead of summed again.
+    // (Optional, not undefined Funcs: an Output's Func has no definition until the op
+    // gives it one, so Func::defined() cannot tell it from none.)
+    std::optional<Func> stats_out, stats_in;
 
     bool training() const { return train != nullptr; }
     void save(const std::string& role, const Func& f) const { (*saved)[name + "_" + role] = f; }

@@ -22,11 +22,12 @@
                 "d_output" (d cost / d that output) instead of labels and gives the segment's
                 L2 term as "cost"; after the first, grad also gives "d_input". Before the
                 last, train_forward also gives "tape<j>" for each node j of the segment's
-                tape (network::tape_nodes) but its output, and grad reads them and the
-                output back as inputs, in place of recomputing them.
+                tape (network::tape_nodes) but its output, and "stats<j>" (c, 2) for
+                each batch norm j of network::tape_stats (its mean, its variance); grad
+                reads them and the output back as inputs, in place of recomputing them.
     SIGNATURE (the order the runtime calls it in, through the _argv entry point)
       inputs in input order ("input0" ...), each 2-D: (sample size, N), samples dense, "labels" for grad
-      (a segment's: "d_output", then its tape), then one buffer per parameter
+      (a segment's: "d_output", then its tape, then its stats), then one buffer per parameter
       named like the table with '.' -> '_' ("dense1_W"); outputs "prediction", or "cost"
       then "d_dense1_W" ... in table order. Every per-sample dimension is bound to its
       compile-time extent, so a wrongly shaped buffer is refused with Halide's message.  */
@@ -78,9 +79,14 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         }
         if (grad() && last) labels_ = this->template add_input<Buffer>("labels", t, Net::output_shape.rank + 1);
         if (grad() && !last) d_output_ = this->template add_input<Buffer>("d_output", t, end_shape().rank + 1);
-        if (!last && st != "forward") tape_ = Net::tape_nodes(begin_, end_);
-        if (grad())
+        if (!last && st != "forward") {
+            tape_ = Net::tape_nodes(begin_, end_);
+            stats_ = Net::tape_stats(begin_, end_);
+        }
+        if (grad()) {
             for (int j : tape_) tape_in_.push_back(this->template add_input<Buffer>("tape" + std::to_string(j), t, node_shape(j).rank + 1));
+            for (int j : stats_) stats_in_.push_back(this->template add_input<Buffer>("stats" + std::to_string(j), t, 2));
+        }
         for (const param_entry& e : Net::params)
             params_.push_back(in_segment(e) ? this->template add_input<Buffer>(argument_name(e), t, e.spec.rank) : nullptr);
         if (st != "forward") {
@@ -102,6 +108,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             for (int j : tape_)
                 if (j != end_ - 1)
                     tape_out_.push_back(this->template add_output<Buffer>("tape" + std::to_string(j), t, node_shape(j).rank + 1));
+            for (int j : stats_) stats_out_.push_back(this->template add_output<Buffer>("stats" + std::to_string(j), t, 2));
         }
     }
 
@@ -141,6 +148,13 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             io.tape_in[tape_[k]] = *tape_in_[k];
         }
         for (std::size_t k = 0; k < tape_out_.size(); ++k) io.tape_out[tape_[k]] = *tape_out_[k];  // lower() defines them
+        for (std::size_t k = 0; k < stats_in_.size(); ++k) {
+            const int channels = node_shape(stats_[k])[0];
+            stats_in_[k]->dim(0).set_bounds(0, channels).set_estimate(0, channels);
+            stats_in_[k]->dim(1).set_bounds(0, 2).set_estimate(0, 2);
+            io.stats_in[stats_[k]] = *stats_in_[k];
+        }
+        for (std::size_t k = 0; k < stats_out_.size(); ++k) io.stats_out[stats_[k]] = *stats_out_[k];  // batch_norm's op defines them
         if (grad() && !d_input_ && std::none_of(d_params_.begin(), d_params_.end(), [](auto* p) { return p; })) {
             // A frozen segment with nothing trainable before it: no gradient to compute (the
             // runtime stops before calling it), so no forward to lower either.
@@ -171,6 +185,12 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         } else {
             copy_out(*prediction_, l.prediction, end_shape(), n_est, l.stages);
             for (std::size_t k = 0; k < tape_out_.size(); ++k) set_sample_estimates(*tape_out_[k], node_shape(tape_[k]), n_est);
+            for (std::size_t k = 0; k < stats_out_.size(); ++k) {
+                const int channels = node_shape(stats_[k])[0];
+                stats_out_[k]->set_estimates({{0, channels}, {0, 2}});
+                stats_out_[k]->dim(0).set_bounds(0, channels);
+                stats_out_[k]->dim(1).set_bounds(0, 2);
+            }
         }
         drop_unread(l.stages, outputs());
 
@@ -195,6 +215,7 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
         for (Output<Buffer>* b : {prediction_, cost_, d_input_}) if (b) o.push_back(*b);
         for (Output<Buffer>* b : d_params_) if (b) o.push_back(*b);
         for (Output<Buffer>* b : tape_out_) o.push_back(*b);
+        for (Output<Buffer>* b : stats_out_) o.push_back(*b);
         return o;
     }
 
@@ -229,6 +250,9 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
     std::vector<Input<Buffer>*> tape_in_;     // grad: every tape node's value
     std::vector<Output<Buffer>*> tape_out_;   // train_forward: tape_'s but the segment's output
                                               // (its last, when taped), in tape_'s order
+    std::vector<int> stats_;  // network::tape_stats, likewise
+    std::vector<Input<Buffer>*> stats_in_;    // grad: each batch norm's (c, 2) mean and variance
+    std::vector<Output<Buffer>*> stats_out_;  // train_forward: the same, in stats_'s order
 };
 
 }  // namespace kiln::codegen

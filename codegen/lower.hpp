@@ -52,12 +52,15 @@ struct lowered {
 // train_forward writes those values out (tape_out: lower() defines the Funcs, and every
 // reader of the node reads them back, so that the stage computing the value writes it
 // straight into the tape); its grad pipeline reads them (tape_in): the forward is lowered as
-// before but reads them wherever it would read the node, so Halide computes only what the
-// backward still needs (batch norm's statistics) and none of the rest.
+// before but reads them wherever it would read the node, so Halide computes none of it.
+// The batch norms' statistics go on the tape too (network::tape_stats), node -> a Func
+// (c, 0) mean, (c, 1) variance: train_forward defines stats_out's, grad reads stats_in's
+// in place of summing the norm's input again (op_ctx::stats_in).
 struct segment_io {
     int begin = 0, end = 0;
     Func input, d_output;
     std::map<int, Func> tape_out, tape_in;
+    std::map<int, Func> stats_out, stats_in;
 };
 
 
@@ -231,6 +234,11 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
                                             std::string(Net::node_table[s].name.view()) +
                                             ", which is in another segment; keep with_state and its layer together");
             c.state = value[s];
+        }
+        if (segment) {
+            const int node = static_cast<int>(i);
+            if (segment->stats_out.count(node)) c.stats_out = segment->stats_out.at(node);
+            if (segment->stats_in.count(node)) c.stats_in = segment->stats_in.at(node);
         }
         return c;
     };

@@ -324,6 +324,21 @@ struct network {
         return tape;
     }
 
+    // The batch norms of segment [begin, end) whose statistics (each channel's batch mean
+    // and variance) its train_forward keeps with the tape for its grad pipeline: every one
+    // that is not frozen (a frozen one computes its inference form from running averages).
+    static std::vector<int> tape_stats(int begin, int end) {
+        std::vector<int> stats;
+        for (int j = begin; j < end; ++j)
+            if (same_cstr(node_table[static_cast<std::size_t>(j)].kind, "batch_norm"))
+                for (const param_entry& e : params)
+                    if (e.node == j && !e.spec.frozen) {
+                        stats.push_back(j);
+                        break;
+                    }
+        return stats;
+    }
+
     static constexpr bool has_loss = [] {
         if constexpr (requires { typename Out::layer_type; }) return is_loss_layer<typename Out::layer_type>();
         else return false;

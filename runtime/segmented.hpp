@@ -2,7 +2,8 @@
 /*  segment_runner<Net>: runs a network built as several pipelines (kiln_add_network
     SEGMENTS, for ResNet-50 and MobileNetV2), one after the other.
     WHAT IT REPRESENTS  the buffers at the cuts and the segments' tapes (the values each
-                        segment's backward reads, network::tape_nodes), kept from call to
+                        segment's backward reads, network::tape_nodes, and its batch norms'
+                        statistics, network::tape_stats), kept from call to
                         call (fresh ones each step cost page faults); on a GPU they have
                         device memory and are passed resident, so a step's activations never
                         visit the host.
@@ -71,6 +72,7 @@ class segment_runner {
             args.push_back({"prediction", out.raw_buffer(), gpu()});
             for (int j : Net::tape_nodes(b[k], b[k + 1]))
                 if (j != b[k + 1] - 1) args.push_back(tape_arg(j, k, b, n));
+            for (int j : Net::tape_stats(b[k], b[k + 1])) args.push_back(stats_arg(j));
             call_pipeline(network_, v.segments[k].train_forward, args, gpu());
         }
         float total = 0;
@@ -84,6 +86,7 @@ class segment_runner {
             } else {
                 args.push_back({"d_output", d_out->raw_buffer(), gpu()});
                 for (int j : Net::tape_nodes(begin, end)) args.push_back(tape_arg(j, k, b, n));
+                for (int j : Net::tape_stats(begin, end)) args.push_back(stats_arg(j));
             }
             add_params(args, params, begin, end);
             args.insert(args.end(), settings.begin(), settings.end());
@@ -129,6 +132,12 @@ class segment_runner {
         halide_view<float>& t = boundary(output ? act_slot + k + 1 : tape_slot + static_cast<std::size_t>(j), j, n);
         return {"tape" + std::to_string(j), t.raw_buffer(), gpu()};
     }
+    // Batch norm j's statistics on its segment's tape: (c, 2), its mean and its variance.
+    pipeline_arg stats_arg(int j) const {
+        const int channels = Net::node_table[static_cast<std::size_t>(j)].out.dims[0];
+        return {"stats" + std::to_string(j), buffer(stats_slot + static_cast<std::size_t>(j), {channels, 2}).raw_buffer(),
+                gpu()};
+    }
     static bool trainable_before(int node) {
         for (const param_entry& e : Net::params)
             if (e.node < node && !e.spec.frozen) return true;
@@ -141,6 +150,10 @@ class segment_runner {
         const shape& s = Net::node_table[static_cast<std::size_t>(node)].out;
         std::vector<int> dims(s.dims.begin(), s.dims.begin() + s.rank);
         dims.push_back(static_cast<int>(n));
+        return buffer(slot, dims);
+    }
+    // Buffer `slot`, made (on the GPU too, when there) if it has not these dims.
+    halide_view<float>& buffer(std::size_t slot, const std::vector<int>& dims) const {
         halide_view<float>& b = bufs_[slot];
         bool same = b.data() != nullptr && b.dimensions() == static_cast<int>(dims.size());
         for (std::size_t d = 0; same && d < dims.size(); ++d) same = b.dim(static_cast<int>(d)).extent() == dims[d];
@@ -152,8 +165,8 @@ class segment_runner {
         }
         return b;
     }
-    // slot ranges: values at the cuts, gradients at the cuts, tapes
-    static constexpr std::size_t act_slot = 0, d_slot = 1 << 16, tape_slot = 2 << 16;
+    // slot ranges: values at the cuts, gradients at the cuts, tapes, batch norm statistics
+    static constexpr std::size_t act_slot = 0, d_slot = 1 << 16, tape_slot = 2 << 16, stats_slot = 3 << 16;
 
     const char* network_;
     device_kind device_;

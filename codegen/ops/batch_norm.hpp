@@ -45,7 +45,10 @@ struct op<batch_norm_t<Eps, Momentum>> {
         const Func &gamma = p[0], &beta = p[1], &running_mean = p[2], &running_var = p[3];
         Var ch("c");
         Func mean = c.func("mean"), var = c.func("var"), rstd = c.func("rstd");
-        if (c.training()) {
+        if (c.training() && c.stats_in) {  // a segment's grad: from its tape
+            mean(ch) = (*c.stats_in)(ch, 0);
+            var(ch) = (*c.stats_in)(ch, 1);
+        } else if (c.training()) {
             // One pass over x: per channel, the sums of d = x - K and of d^2 (a Tuple), K the
             // channel's value at its first position, in float64 whatever the element type.
             // A float32 x's d and d^2 are exact in float64, so the sums carry ~1e-16 M of
@@ -63,8 +66,12 @@ struct op<batch_norm_t<Eps, Momentum>> {
             const Expr offset = sums(ch)[0] / m;  // mean - K
             mean(ch) = Halide::cast(c.type, shift + offset);
             var(ch) = Halide::cast(c.type, Halide::max(sums(ch)[1] / m - offset * offset, Halide::cast(f64, 0)));
-            c.save("mean", mean);
-            c.save("var", var);
+            if (c.stats_out) {  // a segment's train_forward: onto its tape
+                Func stats = *c.stats_out;
+                Var k("k");
+                stats(ch, k) = Halide::select(k == 0, mean(ch), var(ch));
+                c.mark(stats, stage_kind::pointwise, RDom(), c.in[0]);
+            }
         } else {
             mean(ch) = running_mean(ch);
             var(ch) = running_var(ch);
@@ -73,7 +80,11 @@ struct op<batch_norm_t<Eps, Momentum>> {
         c.mark(mean, stage_kind::channel_stat, RDom(), c.in[0]);
         c.mark(var, stage_kind::channel_stat, RDom(), c.in[0]);
         c.mark(rstd, stage_kind::channel_stat, RDom(), c.in[0]);
-        if (c.training()) c.save("rstd", rstd);
+        if (c.training()) {
+            c.save("mean", mean);
+            c.save("var", var);
+            c.save("rstd", rstd);
+        }
         std::vector<Var> v = activation_vars(c.out);
         Func y = c.func("fwd");
         y(v) = gamma(v[0]) * (x(v) - mean(v[0])) * rstd(v[0]) + beta(v[0]);

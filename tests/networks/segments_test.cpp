@@ -71,6 +71,17 @@ TEST_CASE("a segment's tape holds the values its backward reads, and no others",
     CHECK(names(6, 12) == std::vector<std::string>{"relu2", "conv2d3", "relu61", "relu3"});
     // The frozen block alone: no gradient flows there, so nothing is kept.
     CHECK(names(0, 4).empty());
+
+    // The batch statistics kept with the tape: each batch norm's but the frozen one's
+    // (batch_norm1 normalises by its running averages, even in training).
+    auto stats = [](int begin, int end) {
+        std::vector<std::string> n;
+        for (int j : net::tape_stats(begin, end)) n.emplace_back(net::node_table[static_cast<std::size_t>(j)].name.view());
+        return n;
+    };
+    CHECK(stats(0, 6) == std::vector<std::string>{"batch_norm2"});
+    CHECK(stats(6, 12) == std::vector<std::string>{"batch_norm3"});
+    CHECK(stats(0, 4).empty());
 }
 
 #include "bn_first_kernels.hpp"
