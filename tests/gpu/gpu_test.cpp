@@ -373,20 +373,17 @@ TEST_CASE("gpu: an unknown device is named with the choices", "[cuda][opencl]") 
 // A network compared on both GPU modules, or (KILN_CUDA_CASE) on CUDA only: the networks
 // built NO_OPENCL (tests/gpu/CMakeLists.txt, networks/), unless -DKILN_OPENCL_ALL=ON gave
 // them OpenCL builds too.
-#define KILN_GPU_CASE(NAME, DECL, ...)                                                            \
-    TEST_CASE("cuda: " #NAME " agrees with the cpu", "[cuda]") {                                  \
-        agree<net_t<DECL>>(generated::NAME::kernels, device_kind::cuda, settings{__VA_ARGS__});   \
-    }                                                                                             \
-    TEST_CASE("opencl: " #NAME " agrees with the cpu", "[opencl]") {                              \
-        agree<net_t<DECL>>(generated::NAME::kernels, device_kind::opencl, settings{__VA_ARGS__}); \
+#define KILN_DEVICE_CASE(DEVICE, NAME, DECL, ...)                                                  \
+    TEST_CASE(#DEVICE ": " #NAME " agrees with the cpu", "[" #DEVICE "]") {                       \
+        agree<net_t<DECL>>(generated::NAME::kernels, device_kind::DEVICE, settings{__VA_ARGS__}); \
     }
+#define KILN_GPU_CASE(NAME, DECL, ...)                \
+    KILN_DEVICE_CASE(cuda, NAME, DECL, __VA_ARGS__) \
+    KILN_DEVICE_CASE(opencl, NAME, DECL, __VA_ARGS__)
 #ifdef KILN_OPENCL_ALL
 #define KILN_CUDA_CASE(NAME, DECL, ...) KILN_GPU_CASE(NAME, DECL, __VA_ARGS__)
 #else
-#define KILN_CUDA_CASE(NAME, DECL, ...)                                                         \
-    TEST_CASE("cuda: " #NAME " agrees with the cpu", "[cuda]") {                                \
-        agree<net_t<DECL>>(generated::NAME::kernels, device_kind::cuda, settings{__VA_ARGS__}); \
-    }
+#define KILN_CUDA_CASE(NAME, DECL, ...) KILN_DEVICE_CASE(cuda, NAME, DECL, __VA_ARGS__)
 #endif
 
 KILN_GPU_CASE(logistic_regression, networks::logistic_regression, 4)
