@@ -8,6 +8,10 @@
               parameters stay on the GPU; each step's batch goes up and its cost (or the
               predictions) come back, which also waits for the GPU to finish. OpenCL builds
               add .../opencl the same way, with KILN_BENCH_OPENCL=1 in the environment.
+              Google Benchmark appends /real_time to every name (UseRealTime): a filter
+              anchored at the end ends in /cuda/real_time$.
+    KERNELS   KILN_KERNEL_TIMES=FILE: each GPU kernel's time in the timed steps
+              (bench/kernel_times.hpp).
     COUNTERS  items_per_second = samples/s (real time: Halide runs its own thread pool);
               flop_per_sample: forward_flops<Net>() (2 F C KH KW W' H' per conv2d, 2 C KH KW
               W' H' per depthwise_conv2d, 2 in out per dense, from the network type), 3x
@@ -35,6 +39,7 @@
 #include "runtime/device.hpp"
 
 #include "bench/conv/peak.hpp"
+#include "bench/kernel_times.hpp"
 #include "dsl/kiln.hpp"
 
 #include "fashion_mlp_kernels.hpp"
@@ -206,6 +211,28 @@ bool opencl_wanted() {
     return v != nullptr && std::string_view(v) == "1";
 }
 
+// With KILN_KERNEL_TIMES, the GPU kernels of a benchmark's timed loop (bench/kernel_times.hpp):
+// from its construction, after the warm-up, to its destruction, after the loop.
+class timed_kernels {
+public:
+    timed_kernels(const benchmark::State& state, std::string name) : state_(state), name_(std::move(name)) {
+        if (kiln::bench::kernel_times_on()) kiln::bench::kernel_times_start();
+    }
+    ~timed_kernels() {
+        if (kiln::bench::kernel_times_on())
+            kiln::bench::kernel_times_stop(name_, static_cast<long>(state_.iterations()),
+                                           std::chrono::duration<double>(clock::now() - begin_).count());
+    }
+    timed_kernels(const timed_kernels&) = delete;
+    timed_kernels& operator=(const timed_kernels&) = delete;
+
+private:
+    using clock = std::chrono::steady_clock;
+    const benchmark::State& state_;
+    std::string name_;
+    clock::time_point begin_ = clock::now();
+};
+
 // Whether builds for device are timed here (the CPU's always).
 bool gpu_benchmarked(kiln::device_kind device) {
     if (device == kiln::device_kind::opencl && !opencl_wanted()) return false;
@@ -234,7 +261,7 @@ void register_network(const char* name, const kiln::kernel_set& kernels,
             const std::string full = "BM_" + std::string(name) + "/" + st.name() + "/" + schedule +
                                      (kiln::is_gpu(device) ? "/" + std::string(variant.target) : "");
             if (st.train)
-                benchmark::RegisterBenchmark(full.c_str(), [make, n](benchmark::State& state) {
+                benchmark::RegisterBenchmark(full.c_str(), [make, n, full](benchmark::State& state) {
                     auto m = make();
                     const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
                     // a one-hot row per sample, or per step of a sequence output (O, T)
@@ -244,15 +271,17 @@ void register_network(const char* name, const kiln::kernel_set& kernels,
                     // warm-up, as bench/pytorch does: the first call pays for first-touch
                     // page faults of its buffers
                     m->train_step(x, y, n, opt);
+                    const timed_kernels timing(state, full);
                     for (auto _ : state) benchmark::DoNotOptimize(m->train_step(x, y, n, opt));
                     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
                     set_flop_counters(state, 3 * flops, n);
                 })->UseRealTime()->Unit(benchmark::kMicrosecond);
             else
-                benchmark::RegisterBenchmark(full.c_str(), [make, n](benchmark::State& state) {
+                benchmark::RegisterBenchmark(full.c_str(), [make, n, full](benchmark::State& state) {
                     auto m = make();
                     const auto x = random_values(n * kiln::model<Net>::sample_size, 2);
                     m->predict(x, n);  // warm-up
+                    const timed_kernels timing(state, full);
                     for (auto _ : state) benchmark::DoNotOptimize(m->predict(x, n));
                     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
                     set_flop_counters(state, flops, n);
@@ -385,5 +414,5 @@ int main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    return 0;
+    return kiln::bench::kernel_times_write() ? 0 : 1;
 }
