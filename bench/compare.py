@@ -256,7 +256,7 @@ def run_kiln(args, t, name_filter=None, device="cpu"):
     env = dict(os.environ, HL_NUM_THREADS=str(t))
     pattern = name_filter or args.filter
     if device == "cuda":  # only the CUDA builds' benchmarks (POSIX ERE, as kiln-bench's)
-        pattern = f"({pattern}).*/cuda$"
+        pattern = f"({pattern}).*/cuda/real_time$"  # names end in /real_time (UseRealTime)
     cmd = [args.kiln_bench, "--benchmark_format=json",
            f"--benchmark_min_time={args.min_time}",
            f"--benchmark_filter={pattern}"]
