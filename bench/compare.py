@@ -32,7 +32,9 @@ between compiles, and a retry redoes one stage only.
 --devices cpu,cuda prints one table per target: on cpu, kiln's host builds (manual,
 Mullapudi2016) against PyTorch on the CPU; on cuda, kiln's CUDA builds (BM_.../cuda: manual,
 Li2018) against bench.py --device cuda, with one host thread and no % of peak (kiln-bench
-measures the CPU's). The default is cpu.
+measures the CPU's). On cuda PyTorch runs twice, with its own settings (cuDNN's convolutions
+in TF32: "PyTorch TF32") and in strict FP32 (bench.py --no-tf32: "PyTorch FP32"), a column
+and a ratio each. The default is cpu.
 
 GFLOP/s and % of peak: both sides report flop_per_sample (kiln-bench from the network
 type, bench.py from the PyTorch model: 2 F C KH KW W' H' per conv, 2 in out per dense; a
@@ -70,6 +72,23 @@ UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 # PyTorch's memory formats: the table column and its heading.
 LAYOUT_COLUMN = {"default": "pytorch", "channels_last": "pytorch_cl"}
 LAYOUT_LABEL = {"default": "NCHW", "channels_last": "channels-last"}
+
+
+def pytorch_variants(args, device):
+    """PyTorch's runs on one target, a table column each: (column, heading, what, bench.py
+    flags). On cuda each layout runs twice: with PyTorch's own settings (cuDNN's convolutions
+    in TF32) and in strict FP32 (--no-tf32), the figure kiln's FP32 kernels compete with."""
+    out = []
+    for layout in args.layouts:
+        column = LAYOUT_COLUMN[layout]
+        heading = "PyTorch" if layout == "default" or args.layouts == ["channels_last"] else "PyTorch CL"
+        flags = ["--channels-last"] if layout == "channels_last" else []
+        if device == "cuda":
+            out.append((column, heading + " TF32", f"{LAYOUT_LABEL[layout]}, TF32", flags))
+            out.append((column + "_fp32", heading + " FP32", f"{LAYOUT_LABEL[layout]}, FP32", flags + ["--no-tf32"]))
+        else:
+            out.append((column, heading, LAYOUT_LABEL[layout], flags))
+    return out
 
 
 def parse_args(argv):
@@ -263,18 +282,17 @@ def run_kiln(args, t, name_filter=None, device="cpu"):
     return run_json(cmd, env, f"kiln-bench, HL_NUM_THREADS={t}")
 
 
-def run_pytorch(args, t, layout, name_filter=None, device="cpu"):
+def run_pytorch(args, t, variant, name_filter=None, device="cpu"):
     env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t),
                MKL_NUM_THREADS=str(t))
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
     cmd = [args.python, BENCH_PY, "--json", "--threads", str(t),
            "--min-time", str(args.min_time), "--filter", name_filter or args.filter]
-    if layout == "channels_last":
-        cmd.append("--channels-last")
+    cmd += variant[3]
     if device != "cpu":
         cmd += ["--device", device]
-    return run_json(cmd, env, f"PyTorch {LAYOUT_LABEL[layout]} on {device}, {t} thread(s)")
+    return run_json(cmd, env, f"PyTorch {variant[2]} on {device}, {t} thread(s)")
 
 
 def list_units(args):
@@ -477,10 +495,9 @@ def render(args, table, order, pytorch_ctx, kiln_ctx, loads, flops=None, peaks=N
     lines.append("")
     present = {c for row in table.values() for c in row}
     kiln_cols = [s for s in SCHEDULES[device] if s in present] or list(SCHEDULES[device])
-    pt_cols = [LAYOUT_COLUMN[l] for l in args.layouts]
-    label = {"pytorch": "PyTorch", "pytorch_cl": "PyTorch CL"}
-    if args.layouts == ["channels_last"]:
-        label["pytorch_cl"] = "PyTorch"
+    variants = pytorch_variants(args, device)
+    pt_cols = [v[0] for v in variants]
+    label = {v[0]: v[1] for v in variants}
     short = {"manual": "manual", "Mullapudi2016": "Mullapudi", "Li2018": "Li2018"}
     what = "ms" if args.ms else "samples/s"
     header = ["net", "stage", "threads"]
@@ -519,27 +536,28 @@ def report_for(args, device):
     threads = args.threads if device == "cpu" else [1]  # a GPU run: one host thread
     for t in threads:
         for _ in range(args.repeat):
-            kiln_run, pytorch_run = [], {layout: [] for layout in args.layouts}
+            variants = pytorch_variants(args, device)
+            kiln_run, pytorch_run = [], {v[0]: [] for v in variants}
             for unit, name_filter in units:
                 tag = f" {unit[0]}/{unit[1]}" if unit else ""
                 # kiln first, then PyTorch: strictly one after the other, never overlapping.
                 if not args.no_kiln and not args.kiln_json:
                     kiln_run.append(measured(args, f"kiln-bench{tag} on {device}, {t} thread(s)", loads,
                                              lambda: run_kiln(args, t, name_filter, device)))
-                for layout in args.layouts:
-                    what = f"PyTorch {LAYOUT_LABEL[layout]}{tag} on {device}, {t} thread(s)"
-                    pytorch_run[layout].append(measured(
-                        args, what, loads, lambda: run_pytorch(args, t, layout, name_filter, device)))
+                for v in variants:
+                    what = f"PyTorch {v[2]}{tag} on {device}, {t} thread(s)"
+                    pytorch_run[v[0]].append(measured(
+                        args, what, loads, lambda: run_pytorch(args, t, v, name_filter, device)))
             if args.kiln_json:
                 if not any(dt == t for dt, _ in kiln_docs):
                     kiln_docs.append((t, load_kiln_json(args, t)))
             elif not args.no_kiln:
                 kiln_docs.append((t, merge_docs(kiln_run)))
-            for layout in args.layouts:
-                pytorch_docs.append((t, layout, merge_docs(pytorch_run[layout])))
+            for v in variants:
+                pytorch_docs.append((t, v[0], merge_docs(pytorch_run[v[0]])))
     table, order, flops, peaks = {}, {}, {}, {}
-    for t, layout, doc in pytorch_docs:  # PyTorch first: rows follow models.py's order
-        collect(doc, t, "pytorch", table, order, args.filter, flops, LAYOUT_COLUMN[layout], device)
+    for t, column, doc in pytorch_docs:  # PyTorch first: rows follow models.py's order
+        collect(doc, t, "pytorch", table, order, args.filter, flops, column, device)
     for t, doc in kiln_docs:
         collect(doc, t, "kiln", table, order, args.filter, flops, device=device)
         if device == "cpu" and (p := kiln_peak(doc)) is not None:  # the CPU's peak only

@@ -3,7 +3,8 @@
               N: forward, backward, SGD update with lr 0.01, as model::train_step) or
               infer_b<N> (forward only). Every network runs default_stages (train_b64,
               infer_b1, infer_b64) unless it lists its own (ResNet-50: train_b8, train_b32,
-              infer_b1, infer_b8, infer_b32; at 224x224 train_b8, infer_b1, infer_b8).
+              infer_b1, infer_b8, infer_b32; at 224x224 train_b8, infer_b1, infer_b8, and
+              on a GPU infer_b64).
               CUDA builds (KILN_CUDA) add BM_<net>/<stage>/<schedule>/cuda when a GPU answers:
               parameters stay on the GPU; each step's batch goes up and its cost (or the
               predictions) come back, which also waits for the GPU to finish. OpenCL builds
@@ -190,6 +191,7 @@ double peak_flops = 0;  // on bench_threads() threads, set in main
 struct stage {
     bool train;
     std::size_t batch;
+    bool gpu_only = false;  // timed on a GPU only (too slow on a CPU to be worth it)
     std::string name() const { return (train ? "train_b" : "infer_b") + std::to_string(batch); }
 };
 const std::vector<stage> default_stages = {{true, 64}, {false, 1}, {false, 64}};
@@ -257,7 +259,7 @@ void register_network(const char* name, const kiln::kernel_set& kernels,
         for (const stage& st : stages) {
             const std::size_t n = st.batch;
             // under the build's smallest batch the model would run another schedule
-            if (n < static_cast<std::size_t>(variant.min_batch)) continue;
+            if (n < static_cast<std::size_t>(variant.min_batch) || (st.gpu_only && !kiln::is_gpu(device))) continue;
             const std::string full = "BM_" + std::string(name) + "/" + st.name() + "/" + schedule +
                                      (kiln::is_gpu(device) ? "/" + std::string(variant.target) : "");
             if (st.train)
@@ -407,7 +409,7 @@ int main(int argc, char** argv) {
 #endif
 #if KILN_BENCH_RESNET50_224
     register_network<network_of<networks::resnet50_224>>("resnet50_224", generated::resnet50_224::kernels,
-                                                          {{true, 8}, {false, 1}, {false, 8}});
+                                                          {{true, 8}, {false, 1}, {false, 8}, {false, 64, true}});
 #endif
     register_optimizers();
     benchmark::Initialize(&argc, argv);

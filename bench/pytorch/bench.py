@@ -6,6 +6,7 @@ Usage (normally through bench/compare.py, which sets the environment for you):
       env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
       /usr/bin/python3 bench/pytorch/bench.py --threads 1 [--filter REGEX] \\
                                               [--min-time 0.5] [--json] [--channels-last]
+                                              [--device cuda [--no-tf32]]
     /usr/bin/python3 bench/pytorch/bench.py --threads 1 --list [--filter REGEX]
 
 Benchmarks are named BM_<net>/<stage>/pytorch, stages as in kiln-bench, each net's own
@@ -63,6 +64,10 @@ def parse_args(argv):
                    help="cuda: the model and data on the GPU, names BM_<net>/<stage>/pytorch/cuda; "
                         "each step ends with the loss (or the predictions) on the host, as "
                         "kiln-bench's CUDA steps do, which also waits for the GPU")
+    p.add_argument("--no-tf32", action="store_true",
+                   help="cuda: strict FP32 (torch.backends.cudnn.allow_tf32 and "
+                        "torch.backends.cuda.matmul.allow_tf32 off); by default PyTorch's own "
+                        "settings, under which cuDNN's convolutions run in TF32 on Ampere and later")
     p.add_argument("--list", action="store_true",
                    help="print the names --filter selects, one a line, and run nothing "
                         "(--threads is not checked then)")
@@ -251,7 +256,7 @@ def main(argv=None):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from models import NETS
         for net, spec in NETS.items():
-            for stage in spec.stages:
+            for stage in spec.stages_on(args.device):
                 if pattern.search(f"BM_{net}/{stage}/pytorch"):
                     print(f"BM_{net}/{stage}/pytorch")
         return
@@ -272,8 +277,13 @@ def main(argv=None):
     suffix = "/cuda" if args.device == "cuda" else ""
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("bench.py: --device cuda, but this PyTorch sees no CUDA device")
+    if args.no_tf32:
+        if args.device != "cuda":
+            sys.exit("bench.py: --no-tf32 is for --device cuda (TF32 is a GPU format)")
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     jobs = [(f"BM_{net}/{stage}/pytorch{suffix}", net, stage)
-            for net in NETS for stage in NETS[net].stages]
+            for net in NETS for stage in NETS[net].stages_on(args.device)]
     jobs = [j for j in jobs if pattern.search(j[0])]
     if not jobs:
         print(f"bench.py: no benchmark matches --filter {args.filter!r}", file=sys.stderr)
@@ -305,6 +315,10 @@ def main(argv=None):
         })
 
     ctx = context(torch, args.threads, args.channels_last)
+    if args.device == "cuda":
+        ctx["device"] = torch.cuda.get_device_name(0)
+        ctx["cudnn_allow_tf32"] = torch.backends.cudnn.allow_tf32
+        ctx["matmul_allow_tf32"] = torch.backends.cuda.matmul.allow_tf32
     if args.json:
         json.dump({"context": ctx, "benchmarks": results}, sys.stdout, indent=2)
         print()
