@@ -364,10 +364,24 @@ int main(int argc, char** argv) {
     using namespace kiln;
     {
         const double per_thread = kiln::bench::measure_peak_flops();
-        peak_flops = peak_flops_on(bench_threads());
+        const int threads = bench_threads();
+        peak_flops = peak_flops_on(threads);
+        // A VM's vCPUs can be busy elsewhere for a while: on this project's 2-core VM one
+        // start-up in eight measured two threads at one thread's peak, and pct_peak then read
+        // over 100%. Where T threads reach under 3/4 of T x one thread's, measure again (up to
+        // 4 times, half a second apart) and keep the best; say so if it stays low.
+        for (int retry = 0; retry < 4 && threads > 1 && peak_flops < 0.75 * threads * per_thread; ++retry) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            peak_flops = std::max(peak_flops, peak_flops_on(threads));
+        }
+        if (threads > 1 && peak_flops < 0.75 * threads * per_thread)
+            std::fprintf(stderr,
+                         "kiln-bench: %d threads reached %.0f GFLOP/s of FMAs, %.2fx one thread's %.0f: the cores are "
+                         "shared or busy; pct_peak is against %.0f\n",
+                         threads, peak_flops / 1e9, peak_flops / per_thread, per_thread / 1e9, peak_flops / 1e9);
         benchmark::AddCustomContext("peak_fma_gflops_per_thread", std::to_string(per_thread / 1e9));
         benchmark::AddCustomContext("peak_fma_gflops", std::to_string(peak_flops / 1e9));
-        benchmark::AddCustomContext("peak_fma_threads", std::to_string(bench_threads()));
+        benchmark::AddCustomContext("peak_fma_threads", std::to_string(threads));
         const std::string cuda = kiln::device_status(kiln::device_kind::cuda);
         benchmark::AddCustomContext("cuda", cuda.empty() ? "available" : cuda);
         if (!cuda.empty()) std::fprintf(stderr, "kiln-bench: no CUDA benchmarks: %s\n", cuda.c_str());
