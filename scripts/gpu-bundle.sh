@@ -35,6 +35,12 @@ done
 # launch against it), made here when the build has none and ptxas is installed
 [ -f "$build/ptx/kernels.tsv" ] || "$(dirname "$0")/ptx-check.sh" "$build" "$build/ptx" sm_90 || true
 [ ! -f "$build/ptx/kernels.tsv" ] || cp "$build/ptx/kernels.tsv" "$out/"
+# the SIGNS stand-in's sheet, for gpu-check.sh's training run (it sets KILN_DATA_DIR to the
+# bundle's data/: runtime/data_dir.hpp)
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -f "$here/data/digits.png" ]; then
+  mkdir -p "$out/data" && cp "$here/data/digits.png" "$out/data/"
+fi
 for b in "$out"/bin/*; do
   case "$b" in *.xz) ;; *) xz -T0 -f "$b" ;; esac
 done

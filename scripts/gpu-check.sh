@@ -30,8 +30,7 @@
 # leave too little for the steps after it (of 540 s: the benchmarks end by 150 s, PyTorch by
 # 240 s, the tests by 450 s, the kernel times by 510 s), and a step with no time left is skipped.
 # Needs the bundle's libraries only, plus /usr/bin/python3 with torch for the PyTorch side.
-# The model binaries read data/ at the source path they were built from (KILN_DATA_DIR): where
-# the tree sits elsewhere, link it first (ln -s "$PWD" /work/main) and carry data/digits.png.
+# The training run reads the bundle's data/digits.png (KILN_DATA_DIR, runtime/data_dir.hpp).
 # A rehearsal on a machine with OpenCL (pocl: the CPU) runs the same steps on OpenCL:
 #   KILN_GPU_CHECK_DEVICE=opencl KILN_GPU_CHECK_CASES=REGEX KILN_GPU_CHECK_PROFILED=REGEX \
 #     scripts/gpu-check.sh BUNDLE OUT FILTER
@@ -59,6 +58,7 @@ export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # each launch's block against the registers ptxas gave its kernel, where the bundle has the table
 [ ! -f "$bundle/kernels.tsv" ] || export KILN_PTX_TABLE="${KILN_PTX_TABLE:-$bundle/kernels.tsv}"
 export KILN_LAUNCH_LOG="$out/launches.tsv"
+[ ! -d "$bundle/data" ] || export KILN_DATA_DIR="$bundle/data"
 
 began=$(date +%s)
 # seconds of the budget left
@@ -165,7 +165,7 @@ fi
 step signs-cnn
 if [ -n "$gpu" ] && [ -x "$bundle/bin/kiln-signs-cnn" ]; then
   t=$(allow 30 0)
-  [ "$t" -gt 0 ] && (cd "$here" && timeout "$t" "$bundle/bin/kiln-signs-cnn" train --device "$device" --epochs 4) \
+  [ "$t" -gt 0 ] && timeout "$t" "$bundle/bin/kiln-signs-cnn" train --device "$device" --epochs 4 \
     > "$out/signs-cnn.txt" 2>&1
 fi
 step nsys

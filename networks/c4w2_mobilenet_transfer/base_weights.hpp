@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/data_dir.hpp"
 #include "runtime/error.hpp"
 #include "runtime/keras_import.hpp"
 #include "runtime/model.hpp"
@@ -19,7 +20,7 @@ namespace kiln::networks::mobilenet {
 #endif
 
 inline std::filesystem::path default_nsfwjs_model() {
-    return std::filesystem::path(KILN_DATA_DIR) / "nsfwjs" / "mobilenet_v2" / "model.json";
+    return kiln::data_dir(KILN_DATA_DIR) / "nsfwjs" / "mobilenet_v2" / "model.json";
 }
 
 // Loads the base into `m` from a TF.js model.json (converted up to `until`: "out_relu" for the

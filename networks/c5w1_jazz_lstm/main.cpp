@@ -31,6 +31,7 @@
 #include "jazz_step_kernels.hpp"
 #include "net.hpp"
 #include "runtime/cli.hpp"
+#include "runtime/data_dir.hpp"
 #include "runtime/melody.hpp"
 #include "runtime/midi.hpp"
 #include "runtime/model.hpp"
@@ -139,7 +140,7 @@ int main(int argc, char** argv) try {
     std::uint64_t seed = 1;
     bool quiet = false;
     std::string device = "cpu";
-    std::filesystem::path midi_dir = std::filesystem::path(KILN_DATA_DIR) / "midi", out = "jazz_solo.mid";
+    std::filesystem::path midi_dir = kiln::data_dir(KILN_DATA_DIR) / "midi", out = "jazz_solo.mid";
     std::optional<std::filesystem::path> checkpoint;
     CLI::App* train = app.add_subcommand("train", "train, report and improvise (the default)");
     for (CLI::App* c : {static_cast<CLI::App*>(&app), train}) {

@@ -23,6 +23,7 @@
 #include "emojify_v2_kernels.hpp"
 #include "net.hpp"
 #include "runtime/cli.hpp"
+#include "runtime/data_dir.hpp"
 #include "runtime/datasets/emoji.hpp"
 #include "runtime/train.hpp"
 #include "runtime/word_vectors.hpp"
@@ -57,7 +58,7 @@ std::size_t argmax(std::span<const float> p) {
 }
 
 std::filesystem::path default_vectors() {
-    return std::filesystem::path(KILN_DATA_DIR) / "glove" / "glove.6B.100d.subset.txt";
+    return kiln::data_dir(KILN_DATA_DIR) / "glove" / "glove.6B.100d.subset.txt";
 }
 
 text::word_vectors load_vectors(const std::filesystem::path& file) {

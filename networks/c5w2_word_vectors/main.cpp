@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/data_dir.hpp"
 #include "runtime/error.hpp"
 #include "runtime/word_vectors.hpp"
 
@@ -38,7 +39,7 @@ namespace {
 namespace kt = kiln::text;
 
 std::filesystem::path default_vectors() {
-    return std::filesystem::path(KILN_DATA_DIR) / "glove" / "glove.6B.100d.subset.txt";
+    return kiln::data_dir(KILN_DATA_DIR) / "glove" / "glove.6B.100d.subset.txt";
 }
 
 std::string lower(std::string word) {

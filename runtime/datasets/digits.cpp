@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/data_dir.hpp"
 #include "runtime/error.hpp"
 #include "runtime/image.hpp"
 
@@ -19,7 +20,7 @@ constexpr int rows_per_digit = 5, digits = 6;
 }  // namespace
 
 std::filesystem::path default_digits_path() {
-    return std::filesystem::path(KILN_DATA_DIR) / "digits.png";
+    return kiln::data_dir(KILN_DATA_DIR) / "digits.png";
 }
 
 dataset load_signs_digits(const std::filesystem::path& png, std::size_t side) {

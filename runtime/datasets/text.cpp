@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "runtime/atomic_file.hpp"
+#include "runtime/data_dir.hpp"
 #include "runtime/error.hpp"
 #include "runtime/rdata.hpp"
 
@@ -24,7 +25,7 @@ std::string hex_code_point(char32_t c) {
 
 }  // namespace
 
-std::filesystem::path default_text_data_dir() { return std::filesystem::path(KILN_DATA_DIR); }
+std::filesystem::path default_text_data_dir() { return kiln::data_dir(KILN_DATA_DIR); }
 
 std::vector<austen_novel> load_austen_novels(const std::filesystem::path& dir) {
     if (!std::filesystem::exists(dir / "Rdata.rdx") || !std::filesystem::exists(dir / "Rdata.rdb"))

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "runtime/datasets/digits.hpp"
+#include "runtime/datasets/text.hpp"
 #include "runtime/image.hpp"
 #include "test_support.hpp"
 
@@ -104,4 +106,21 @@ TEST_CASE("load_signs_digits: errors say what to do", "[runtime][datasets][digit
     CHECK_THAT(error_of([&] { load_signs_digits(dir / "small.png"); }),
                Catch::Contains("10 x 10") && Catch::Contains("2000 x 1000"));
     CHECK_THAT(error_of([&] { load_signs_digits(dir / "small.png", 0); }), Catch::Contains("side"));
+}
+
+TEST_CASE("KILN_DATA_DIR in the environment moves where the binaries find data/",
+          "[runtime][datasets][digits]") {
+    const std::filesystem::path built_in = default_digits_path();
+    kiln::test::temp_dir dir("data_dir");
+    ::setenv("KILN_DATA_DIR", dir.path.c_str(), 1);
+    CHECK(default_digits_path() == dir / "digits.png");
+    CHECK(kiln::datasets::default_text_data_dir() == dir.path);
+    // a missing file there is reported at that path, with what to do
+    CHECK_THAT(error_of([] { load_signs_digits(default_digits_path()); }),
+               Catch::Contains((dir / "digits.png").string()) && Catch::Contains("scripts/fetch-digits.sh"));
+    ::setenv("KILN_DATA_DIR", "", 1);  // empty: the built-in path
+    CHECK(default_digits_path() == built_in);
+    ::unsetenv("KILN_DATA_DIR");
+    CHECK(default_digits_path() == built_in);
+    CHECK(built_in.parent_path().filename() == "data");
 }
