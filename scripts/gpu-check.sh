@@ -26,6 +26,9 @@
 #   launches.tsv    every kernel the cases launched: network, schedule, kernel, threads a block,
 #                   shared bytes, launches (tests/gpu/launch_limits.hpp)
 #   times.txt       how long each step took
+# KILN_GPU_CHECK_PACK=DIR (the device machine's $OUT, which brings back at most 8 files): after
+# every step, OUT packed as DIR/gpu-report.tar.xz, and beside it times.txt, tests.txt,
+# report.md, kernel-times.txt, signs-cnn.txt and nvidia-smi.txt to read at once.
 # KILN_GPU_CHECK_SECONDS (default 540) is the budget: each step is cut (timeout) where it would
 # leave too little for the steps after it (of 540 s: the benchmarks end by 150 s, PyTorch by
 # 240 s, the tests by 450 s, the kernel times by 510 s), and a step with no time left is skipped.
@@ -44,6 +47,7 @@ device=${KILN_GPU_CHECK_DEVICE:-cuda}
 cases=${KILN_GPU_CHECK_CASES:-.}
 profiled=${KILN_GPU_CHECK_PROFILED:-resnet50(_224)?/(train|infer)_b8|signs_cnn/(train_b64|infer_b1)|text_lstm/train_b32|dinosaur_names/train_b32}
 budget=${KILN_GPU_CHECK_SECONDS:-540}
+pack=${KILN_GPU_CHECK_PACK:-}
 case $device in
   cuda) other=opencl ;;
   opencl) other=cuda; export KILN_BENCH_OPENCL=1 ;;
@@ -71,9 +75,16 @@ allow() {
   echo "$a"
 }
 step_began=$began
-step() {  # records how long the previous step took, and names the next
+step() {  # records how long the previous step took, packs what is there, and names the next
   now=$(date +%s)
   [ -z "${step_name:-}" ] || printf '%-12s %4d s\n' "$step_name" $((now - step_began)) >> "$out/times.txt"
+  if [ -n "$pack" ]; then
+    mkdir -p "$pack"
+    tar -C "$out" -cJf /tmp/gpu-report.tar.xz.part . && mv -f /tmp/gpu-report.tar.xz.part "$pack/gpu-report.tar.xz"
+    for f in times.txt tests.txt report.md kernel-times.txt signs-cnn.txt nvidia-smi.txt; do
+      [ ! -f "$out/$f" ] || cp "$out/$f" "$pack/$f"
+    done
+  fi
   step_name=$1
   step_began=$now
 }
