@@ -174,7 +174,11 @@ class network_generator : public Halide::Generator<network_generator<Net>> {
             if (d_input_) copy_out(*d_input_, l.d_input, cut_shape(), n_est, l.stages);
             for (std::size_t i = 0; i < Net::params.size(); ++i) {
                 if (!d_params_[i]) continue;
-                std::vector<Var> v = l.d_params[i].args();
+                // the same variables in every parameter's copy, whatever the ops call theirs:
+                // the GPU schedule computes copies of one shape in one kernel (compute_with),
+                // which matches loops by name
+                std::vector<Var> v;
+                for (int d = 0; d < l.d_params[i].dimensions(); ++d) v.emplace_back("p" + std::to_string(d));
                 (*d_params_[i])(v) = l.d_params[i](v);
                 l.stages.push_back({*d_params_[i], stage_kind::pointwise, RDom(), Net::params[i].spec.dims[0], 0});
                 const param_spec& spec = Net::params[i].spec;

@@ -39,6 +39,7 @@ class call_graph {
         }
         for (const auto& [name, fn] : env) {
             names_.insert(name);
+            for (const auto& [callee, g] : Halide::Internal::find_direct_calls(fn)) callees_[name].insert(callee);
             if (!fn.has_pure_definition()) continue;  // an input, or an extern stage
             reads pure(name, fn.args(), reads_);
             fn.definition().accept(&pure);
@@ -54,8 +55,19 @@ class call_graph {
     // (computed within their readers), when every read on the way is point for point; ""
     // when there are several, none, or a read elsewhere.
     std::string sole_reader(const std::string& f, const std::set<std::string>& inside) const {
+        const std::set<std::string> found = readers(f, inside);
+        return found.size() == 1 ? *found.begin() : std::string();
+    }
+    // Every Func outside `inside` that reads f, seen the same way; empty when a read on the
+    // way is not point for point.
+    std::set<std::string> readers(const std::string& f, const std::set<std::string>& inside) const {
         std::set<std::string> found;
-        return collect(f, inside, found, 0) && found.size() == 1 ? *found.begin() : std::string();
+        return collect(f, inside, found, 0) ? found : std::set<std::string>();
+    }
+    // Whether f's definitions call g, directly or through other Funcs
+    bool calls(const std::string& f, const std::string& g) const {
+        std::set<std::string> seen;
+        return calls(f, g, seen);
     }
 
   private:
@@ -87,6 +99,14 @@ class call_graph {
         bool pure_;
     };
 
+    bool calls(const std::string& f, const std::string& g, std::set<std::string>& seen) const {
+        const auto c = callees_.find(f);
+        if (c == callees_.end() || !seen.insert(f).second) return false;
+        for (const std::string& callee : c->second)
+            if (callee == g || calls(callee, g, seen)) return true;
+        return false;
+    }
+
     bool collect(const std::string& f, const std::set<std::string>& inside, std::set<std::string>& found,
                  int depth) const {
         const auto r = reads_.find(f);
@@ -101,6 +121,7 @@ class call_graph {
 
     std::set<std::string> names_;
     read_map reads_;
+    std::map<std::string, std::set<std::string>> callees_;  // reader -> what it calls
 };
 
 // Which stage each Func is computed in, for schedules that compute an element-wise stage
@@ -126,6 +147,10 @@ class stage_homes {
         }
     }
     bool inside(const Func& f) const { return inside_.count(f.name()) > 0; }
+    // the Funcs outside that read f point for point (empty if one reads it otherwise)
+    std::set<std::string> readers(const Func& f) const { return calls_.readers(f.name(), inside_); }
+    // whether f's definitions call g, directly or not
+    bool calls(const Func& f, const Func& g) const { return calls_.calls(f.name(), g.name()); }
     // f's one reader among the plain stages (seen through what is inside), or undefined
     Func home_of(const Func& f) const {
         const auto h = homes_.find(calls_.sole_reader(f.name(), inside_));

@@ -32,6 +32,10 @@
                       and adds its terms (per_thread), no kernel only to zero it.
       channel stats   batch norm's mean, variance and 1 / std: recomputed where read (a
                       division and a square root) rather than a kernel of their own.
+      per-channel     a piece's root element-wise stages over one dimension of one extent
+      outputs         (the gradients of its biases, gammas and betas, the new running
+                      averages): one kernel (compute_with), a thread per channel, each
+                      sum's last level in its threads where only they read it.
       recurrence      a block per sample, a thread per slot: the steps and the
                       iterations of a step (the product's chunks, then each finishing phase)
                       are serial loops of the block, a barrier after each, since a phase
@@ -49,6 +53,7 @@
     threads from symbolic tile bounds). The tiled stages are in gpu_tiles.hpp, the loop
     nests they are built from in gpu_loops.hpp.
     Checked against the CPU on an H200: bench/results/cuda-2026-11-26.md.            */
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -66,7 +71,7 @@ namespace gpu_detail {
 // A reduction into a small output over a long multi-dimensional domain (the last RVar the
 // samples): one partial sum per (output, sample) in parallel, then the samples summed, a
 // kernel each (see per_thread).
-inline void split_by_sample(Func f, const RDom& r, const Func& home = Func()) {
+inline void split_by_sample(Func f, const RDom& r, const home_loop& home = {}) {
     if (r.dimensions() >= 2) {
         Var u(f.name() + "_u");
         per_thread(f.update().rfactor(Halide::RVar(r[r.dimensions() - 1]), u));
@@ -86,7 +91,8 @@ inline void split_by_sample(Func f, const RDom& r, const Func& home = Func()) {
 // f may have pure dimensions (a sum per channel): each level then has that many
 // sequences, `inner` the extent of the innermost (see flat), and the last sum may live in
 // `home` (see per_thread).
-inline void tree_sum(Func f, const RDom& r, long first = 1024, int inner = 32, const Func& home = Func()) {
+inline void tree_sum(Func f, const RDom& r, long first = 1024, int inner = 32,
+                     const home_loop& home = {}) {
     constexpr long fan_in = 64;
     long extent = 1;
     Halide::RVar all(r[0]);
@@ -120,7 +126,7 @@ inline void tree_sum(Func f, const RDom& r, long first = 1024, int inner = 32, c
 // (rounded up to a power of two: about N terms a thread). (Split by sample, a 32x32 image's
 // channel was 1,024 dependent additions a thread, on C x N threads: at C = 64, N = 32, 2,048
 // threads waiting on memory in turn.)
-inline void channel_sum(Func f, const RDom& r, int inner, const Func& home) {
+inline void channel_sum(Func f, const RDom& r, int inner, const home_loop& home) {
     constexpr long most = 64, cap = 65536;
     long positions = 1;
     for (int d = 0; d + 1 < r.dimensions(); ++d) {
@@ -194,7 +200,47 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
     // point are inlined there (the output copies' sources, L2's decayed gradients), then the
     // sums whose one reader is such a stage are computed in its threads.
     const stage_homes homes(stages, [&](const stage& s) { return !inlined(s); }, plain);
-    auto home_of = [&](const Func& f) { return homes.home_of(f); };
+    // One kernel for the root element-wise stages over one dimension of the same extent that
+    // do not read each other (compute_with): a piece's per-channel outputs, the gradients of
+    // its biases, gammas and betas and the new running averages, with the last level of each
+    // one's sums (a kernel each before, and one more for a sum only they read). Halide fuses
+    // loops by name: the stages of a group have the same pure variable (the generator names
+    // every parameter's copy's p0, p1, ...) and their loops the group's tag.
+    std::vector<std::vector<Func>> shared;
+    std::map<std::string, std::pair<std::size_t, std::string>> shared_of;  // Func -> (group, tag)
+    {
+        std::map<std::pair<int, std::string>, std::vector<Func>> by_extent;  // (extent, variable)
+        for (const stage& s : stages) {
+            Func f = s.f;
+            if (!plain(s) || homes.inside(f) || f.dimensions() != 1 || scheduled_by_producer.count(f.name())) continue;
+            std::vector<Func>& g = by_extent[{s.inner_extent, f.args()[0].name()}];
+            if (std::none_of(g.begin(), g.end(), [&](const Func& m) { return homes.calls(f, m) || homes.calls(m, f); }))
+                g.push_back(f);
+        }
+        for (const auto& [key, g] : by_extent) {
+            if (g.size() < 2) continue;
+            const std::string tag = "shared" + std::to_string(shared.size()) + "_" + std::to_string(key.first) + "_s0";
+            for (const Func& m : g) shared_of[m.name()] = {shared.size(), tag};
+            shared.push_back(g);
+        }
+    }
+    auto tag_of = [&](const Func& f) {
+        const auto k = shared_of.find(f.name());
+        return k == shared_of.end() ? f.name() + "_s0" : k->second.second;
+    };
+    auto loop_of = [&](const Func& f) { return Halide::LoopLevel(f, Var(tag_of(f) + "_t0")); };
+    // Where a sum's last level (or another per-thread Func) is computed: in the threads of its
+    // one reader's kernel (stage_homes), or of the shared kernel that all its readers are in
+    // (at the group's first stage, whose loops the others are fused into).
+    auto home_of = [&](const Func& f) -> home_loop {
+        if (const Func h = homes.home_of(f); h.defined()) return loop_of(h);
+        const std::set<std::string> readers = homes.readers(f);
+        if (f.dimensions() != 1 || readers.empty() || !shared_of.count(*readers.begin())) return {};
+        const std::size_t g = shared_of.at(*readers.begin()).first;
+        for (const std::string& r : readers)
+            if (!shared_of.count(r) || shared_of.at(r).first != g) return {};
+        return loop_of(shared[g].front());
+    };
     for (const stage& s : stages) {
         Func f = s.f;
         if (scheduled_by_producer.count(f.name())) continue;
@@ -213,14 +259,14 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
             // a thread per weight; its sum over the batch in registers, in the gradient's
             // output copy's threads where that is f's one reader
             Func acc = s.partial;
-            Func home = home_of(f);
-            if (home.defined()) {
+            home_loop home = home_of(f);
+            if (home) {
                 f.compute_inline();
             } else {
-                root_flat(f, s.inner_extent);
-                home = f;
+                root_flat(f, s.inner_extent, tag_of(f));
+                home = loop_of(f);
             }
-            acc.compute_at(home, Var(home.name() + "_s0_t0"));
+            acc.compute_at(*home);
             break;
         }
         case stage_kind::conv: conv(s, lanes); break;
@@ -232,11 +278,13 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
         case stage_kind::pointwise:
         case stage_kind::depthwise:
         case stage_kind::transpose:
-            root_flat(f, s.inner_extent);
+            root_flat(f, s.inner_extent, tag_of(f));
             break;
         case stage_kind::recurrence: recurrence(s); break;
         }
     }
+    for (const std::vector<Func>& g : shared)
+        for (std::size_t i = 1; i < g.size(); ++i) Func(g[i]).compute_with(g.front(), Var(tag_of(g.front()) + "_t0"));
 }
 
 }  // namespace kiln::codegen

@@ -2,6 +2,7 @@
 // The loop nests codegen/schedule/gpu.hpp builds its GPU schedules from: a thread per
 // point (flat), a reduction computed whole in each thread (per_thread), and the tile sizes.
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,6 +15,10 @@ using Halide::TailStrategy;
 using Halide::VarOrRVar;
 
 constexpr int block_threads = 256;
+
+// A thread loop of another kernel where a Func is computed (per_thread), or none: its own.
+// (A default Halide::LoopLevel cannot be asked whether it is defined before lowering.)
+using home_loop = std::optional<Halide::LoopLevel>;
 
 // The pure Vars that stage `update` (0: the pure definition) of f writes at: for an update,
 // the left-hand side's arguments that are plain Vars of f's own.
@@ -63,10 +68,13 @@ inline Var flat(Halide::Stage st, const std::vector<Var>& vars, const std::strin
     return t0;
 }
 
-// Root, and a thread per point in every definition: a kernel per definition.
-inline void root_flat(Func f, int inner = 32) {
+// Root, and a thread per point in every definition: a kernel per definition. The pure
+// definition's loops are named after `tag` (default f's name and "_s0"): stages that share a
+// kernel (compute_with, see schedule_cuda) share their loops' names (and their pure
+// variables' names, which Halide's loop names begin with).
+inline void root_flat(Func f, int inner = 32, const std::string& tag = "") {
     f.compute_root();
-    flat(f, pure_vars(f, 0), f.name() + "_s0", inner);
+    flat(f, pure_vars(f, 0), tag.empty() ? f.name() + "_s0" : tag, inner);
     for (int u = 0; u < f.num_update_definitions(); ++u)
         flat(f.update(u), pure_vars(f, u + 1), f.name() + "_s" + std::to_string(u + 1), inner);
 }
@@ -77,12 +85,12 @@ inline void root_flat(Func f, int inner = 32) {
 // were two kernels, the first only writing zeros: with these kernels gone, the sums' new
 // levels and batch norm's statistics recomputed where read, ResNet-50's Adam step makes
 // 1,699 launches instead of 3,135.)
-// Where f's one reader is a root element-wise stage that reads it point for point (a
-// gradient's output copy), f is computed in that stage's threads instead (`home`, see
-// schedule_cuda): no kernel of its own.
-inline void per_thread(Func f, int inner = 32, const Func& home = Func()) {
-    if (home.defined()) {
-        f.compute_at(home, Var(home.name() + "_s0_t0"));
+// Where f's readers are root element-wise stages of one kernel that read it point for point
+// (a gradient's output copy, or batch norm's d_gamma and d_beta), f is computed in that
+// kernel's threads instead (`home`, a thread loop: see schedule_cuda): no kernel of its own.
+inline void per_thread(Func f, int inner = 32, const home_loop& home = {}) {
+    if (home) {
+        f.compute_at(*home);
         return;
     }
     Func copy = f.in();

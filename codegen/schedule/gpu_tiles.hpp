@@ -224,7 +224,7 @@ inline void conv(const stage& s, bool lanes) {
 // registers. G (up to 16) gives a block at least 256 positions where the images are small:
 // the partial sums are |W| x N / G values, written once and read once (ResNet-50's 2x2
 // stage at batch 32, one a sample: 75 M for one 3x3 convolution).
-inline void conv_dw(const stage& s, bool lanes, const Func& home) {
+inline void conv_dw(const stage& s, bool lanes, const home_loop& home) {
     Func f = s.f;
     const int F = s.inner_extent, C = s.reduce_extent, KW = s.kernel_width, KH = s.kernel_height;
     const int taps = KW * KH, TO = pow2_dividing(F, 32);

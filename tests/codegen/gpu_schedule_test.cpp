@@ -111,13 +111,56 @@ TEST_CASE("gpu schedule: a batch sum read only by a gradient's output copy adds 
         schedule_cuda(stages);
         CHECK(kernels_in(Halide::Pipeline(out), {dy, w}, "one_reader") == 2);
     }
-    SECTION("read by a second stage too: the sum is a kernel of its own") {
+    SECTION("read by a second copy of its shape too: the copies are one kernel, the sum in it") {
         other(c) = d(c) * 2.f;
         stages.push_back({other, stage_kind::pointwise, RDom(), 16});
         schedule_cuda(stages);
-        // partial sums, the sum, and the two copies (decayed still inlined in out)
-        CHECK(kernels_in(Halide::Pipeline({out, other}), {dy, w}, "two_readers") == 4);
+        // partial sums, then out and other in one kernel (compute_with), d summed in its threads
+        const std::string host = lowered_cuda(Halide::Pipeline({out, other}), {dy, w}, "two_copies");
+        CHECK(occurrences(host, "halide_cuda_run(") == 2);
     }
+    SECTION("read by a stage of another shape too: the sum is a kernel of its own") {
+        Var k("k");
+        Func wide("wide");
+        wide(c, k) = d(c) * Halide::cast<float>(k);
+        stages.push_back({wide, stage_kind::pointwise, RDom(), 16});
+        schedule_cuda(stages);
+        // partial sums, the sum, and the two copies (decayed still inlined in out)
+        CHECK(kernels_in(Halide::Pipeline({out, wide}), {dy, w}, "two_shapes") == 4);
+    }
+}
+
+TEST_CASE("gpu schedule: a piece's per-channel outputs of one extent are one kernel, their sums' last levels in it",
+          "[codegen][gpu]") {
+    // A bias's gradient (a sum over positions and samples), batch norm's d_gamma and d_beta
+    // (a Tuple of sums, read by both) and a new running average (no sum): 4 outputs over 24
+    // channels, and one over 8. Apart they were 10 kernels: each sum's two levels of partial
+    // sums (4; the batch is unknown), the Tuple's last level (2 readers), the 4 copies (the
+    // bias's last level in its copy) and the 8-channel output. Together: the 4 levels, one
+    // kernel for the 4 outputs with both sums' last levels in its threads, and the 8-channel
+    // output alone. (What they compute is checked against the CPU by tests/gpu, on every
+    // network with a bias or batch norm.)
+    Halide::ImageParam dy(Halide::Float(32), 3, "dy"), x(Halide::Float(32), 3, "x"), mean(Halide::Float(32), 1, "mean"),
+        other(Halide::Float(32), 1, "other");
+    Var c("p0");
+    RDom r(0, 100, 0, dy.dim(2).extent(), "r");
+    Func db("db"), gb("gb"), out_b("out_b"), out_g("out_g"), out_beta("out_beta"), out_mean("out_mean"), out_o("out_o");
+    db(c) = 0.f;
+    db(c) += dy(c, r.x, r.y);
+    gb(c) = Halide::Tuple(0.f, 0.f);
+    gb(c) = Halide::Tuple(gb(c)[0] + dy(c, r.x, r.y) * x(c, r.x, r.y), gb(c)[1] + dy(c, r.x, r.y));
+    out_b(c) = db(c);
+    out_g(c) = gb(c)[0];
+    out_beta(c) = gb(c)[1];
+    out_mean(c) = 0.9f * mean(c) + 0.1f;
+    out_o(c) = other(c) * 3.f;
+    const stage_list stages{{db, stage_kind::batch_sum, r, 24},           {gb, stage_kind::batch_sum, r, 24},
+                            {out_b, stage_kind::pointwise, RDom(), 24},   {out_g, stage_kind::pointwise, RDom(), 24},
+                            {out_beta, stage_kind::pointwise, RDom(), 24}, {out_mean, stage_kind::pointwise, RDom(), 24},
+                            {out_o, stage_kind::pointwise, RDom(), 8}};
+    schedule_cuda(stages);
+    Halide::Pipeline p({out_b, out_g, out_beta, out_mean, out_o});
+    CHECK(kernels_in(p, {dy, x, mean, other}, "shared") == 6);
 }
 
 TEST_CASE("gpu schedule: a whole-tensor sum is summed in levels of at most 64 terms a thread", "[codegen][gpu]") {
