@@ -58,6 +58,9 @@ on_device="/$device/real_time\$"
 mkdir -p "$out/tests" "$out/bench"
 out=$(cd "$out" && pwd)
 here=$(cd "$(dirname "$0")/.." && pwd)
+# the bundle's libraries (Debian 12's libstdc++ among them) for kiln's binaries only: the
+# machine's own programs (python3 with PyTorch, nsys) keep theirs
+system_libs=${LD_LIBRARY_PATH:-}
 export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # each launch's block against the registers ptxas gave its kernel, where the bundle has the table
 [ ! -f "$bundle/kernels.tsv" ] || export KILN_PTX_TABLE="${KILN_PTX_TABLE:-$bundle/kernels.tsv}"
@@ -113,7 +116,7 @@ if [ -n "$gpu" ] && [ -x "$bench" ]; then
       > "$out/bench/$net.json" 2> "$out/bench/$net.err" || echo "$net: exit $?" >> "$out/bench/failed.txt"
   done < "$out/bench/networks.txt"
   # one Google Benchmark document of every network's (a killed run's half-written JSON is left out)
-  /usr/bin/python3 - "$out/bench" "$out/kiln-bench.json" <<'PY'
+  LD_LIBRARY_PATH="$system_libs" /usr/bin/python3 - "$out/bench" "$out/kiln-bench.json" <<'PY'
 import glob, json, sys
 docs = []
 for path in sorted(glob.glob(sys.argv[1] + "/*.json")):
@@ -130,7 +133,8 @@ fi
 step pytorch
 if [ -n "$gpu" ] && [ "$device" = cuda ] && [ -s "$out/kiln-bench.json" ]; then
   t=$(allow 180 $((budget * 5 / 9)))
-  [ "$t" -gt 0 ] && timeout "$t" /usr/bin/python3 "$here/bench/compare.py" --kiln-json "$out/kiln-bench.json" \
+  [ "$t" -gt 0 ] && LD_LIBRARY_PATH="$system_libs" timeout "$t" /usr/bin/python3 "$here/bench/compare.py" \
+    --kiln-json "$out/kiln-bench.json" \
     --devices cuda --filter "$filter" --min-time 0.2 --ms --out "$out/report.md" > /dev/null 2> "$out/compare.err"
 fi
 
@@ -184,7 +188,8 @@ nsys=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems
 if [ "$device" = cuda ] && [ -n "$nsys" ] && [ -x "$bench" ] && [ -n "$gpu" ]; then
   for net in resnet50 text_lstm dinosaur_names; do
     t=$(allow 60 0)
-    [ "$t" -gt 0 ] && timeout "$t" "$nsys" profile --stats=true --force-overwrite=true -o "/tmp/kiln-profile-$net" \
+    [ "$t" -gt 0 ] && LD_LIBRARY_PATH="$system_libs" timeout "$t" "$nsys" profile --stats=true --force-overwrite=true \
+      -o "/tmp/kiln-profile-$net" env LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
       "$bench" --benchmark_filter="^BM_$net/train_b[0-9]*/manual$on_device" --benchmark_min_time=0.05 \
       > "$out/profile-$net.txt" 2>&1
   done
