@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/atomic_file.hpp"
+#include "runtime/halide_run.hpp"
 
 namespace kiln::bench {
 namespace {
@@ -161,25 +162,15 @@ int timed_launch(void* user_context, void* state_ptr, const char* entry_name, in
 
 }  // namespace kiln::bench
 
-// The generated pipelines' launches, through the linker's --wrap (bench/CMakeLists.txt): their
+// The generated pipelines' launches, through the linker's --wrap (kiln_wrap_kernel_launches): their
 // calls of halide_<api>_run reach __wrap_halide_<api>_run, and Halide's runtime is
 // __real_halide_<api>_run.
-#define KILN_TIME_RUN(API)                                                                                            \
-    extern "C" int __real_halide_##API##_run(void* user_context, void* state_ptr, const char* entry_name,              \
-                                             int blocksX, int blocksY, int blocksZ, int threadsX, int threadsY,        \
-                                             int threadsZ, int shared_mem_bytes, std::size_t arg_sizes[], void* args[], \
-                                             std::int8_t arg_is_buffer[]);                                             \
-    extern "C" int __wrap_halide_##API##_run(void* user_context, void* state_ptr, const char* entry_name,              \
-                                             int blocksX, int blocksY, int blocksZ, int threadsX, int threadsY,        \
-                                             int threadsZ, int shared_mem_bytes, std::size_t arg_sizes[], void* args[], \
-                                             std::int8_t arg_is_buffer[]) {                                            \
-        return kiln::bench::timed_launch(user_context, state_ptr, entry_name, blocksX * blocksY * blocksZ,            \
-                                         threadsX * threadsY * threadsZ, args, arg_is_buffer, [&] {                   \
-                                             return __real_halide_##API##_run(                                         \
-                                                 user_context, state_ptr, entry_name, blocksX, blocksY, blocksZ,       \
-                                                 threadsX, threadsY, threadsZ, shared_mem_bytes, arg_sizes, args,      \
-                                                 arg_is_buffer);                                                       \
-                                         });                                                                           \
+#define KILN_TIME_RUN(API)                                                                                 \
+    extern "C" int __real_halide_##API##_run(KILN_HALIDE_RUN_PARAMS);                                       \
+    extern "C" int __wrap_halide_##API##_run(KILN_HALIDE_RUN_PARAMS) {                                      \
+        return kiln::bench::timed_launch(user_context, state_ptr, entry_name, blocksX * blocksY * blocksZ, \
+                                         threadsX * threadsY * threadsZ, args, arg_is_buffer,              \
+                                         [&] { return __real_halide_##API##_run(KILN_HALIDE_RUN_ARGS); }); \
     }
 
 #ifdef KILN_CUDA

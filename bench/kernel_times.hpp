@@ -2,9 +2,10 @@
 /*  Each GPU kernel's time in a benchmark's steps, without a profiler.
 
     KILN_KERNEL_TIMES=FILE in kiln-bench's environment: every launch of a generated pipeline
-    (Halide's halide_cuda_run / halide_opencl_run, reached through the linker's --wrap, see
-    bench/CMakeLists.txt) waits for the device to be idle, launches, and waits for the kernel
-    to finish; the time between is the kernel's, its launch included. Per benchmark, from
+    (Halide's halide_cuda_run / halide_opencl_run, reached through the linker's --wrap:
+    kiln_wrap_kernel_launches in cmake/kiln.cmake) waits for the device to be idle, launches,
+    and waits for the kernel to finish; the time between is the kernel's, its launch
+    included. Per benchmark, from
     after its warm-up step to the end of its timed loop, the kernels' times are summed by
     module and kernel name, and FILE gets, for each benchmark run, a line
 

@@ -196,3 +196,16 @@ function(kiln_add_network NAME)
   target_include_directories(${NAME}_kernels INTERFACE "${gen_dir}")
   target_link_libraries(${NAME}_kernels INTERFACE ${libs} kiln_optimizers kiln_dsl)
 endfunction()
+
+# kiln_wrap_kernel_launches(TARGET): the linker's --wrap of Halide's halide_<api>_run for each
+# GPU API of the build, so that the generated pipelines' kernel launches reach the target's
+# own __wrap_halide_<api>_run first (runtime/halide_run.hpp; tests/gpu/launch_limits.cpp checks
+# them against CUDA's limits, bench/kernel_times.cpp times them).
+function(kiln_wrap_kernel_launches target)
+  foreach(api cuda opencl)
+    string(TOUPPER ${api} API)
+    if(KILN_${API})
+      target_link_options(${target} PRIVATE "LINKER:--wrap=halide_${api}_run")
+    endif()
+  endforeach()
+endfunction()

@@ -12,6 +12,8 @@
 
 #include <HalideRuntime.h>
 
+#include "runtime/halide_run.hpp"
+
 extern "C" __attribute__((weak)) bool kiln_cuda_stub_inside(const char* what, unsigned long long at, std::size_t bytes);
 
 namespace kiln::test {
@@ -201,24 +203,17 @@ std::vector<std::string> register_problems(const std::map<std::string, kernel_la
 
 }  // namespace kiln::test
 
-// The generated pipelines' launches, through the linker's --wrap (tests/gpu/CMakeLists.txt):
+// The generated pipelines' launches, through the linker's --wrap (kiln_wrap_kernel_launches):
 // their calls of halide_<api>_run reach __wrap_halide_<api>_run, which admits the launch or
 // refuses it, and calls Halide's runtime as __real_halide_<api>_run.
-#define KILN_WRAP_RUN(API, MODULE, ADDRESSES)                                                                          \
-    extern "C" int __real_halide_##API##_run(void* user_context, void* state_ptr, const char* entry_name,              \
-                                             int blocksX, int blocksY, int blocksZ, int threadsX, int threadsY,        \
-                                             int threadsZ, int shared_mem_bytes, std::size_t arg_sizes[], void* args[], \
-                                             std::int8_t arg_is_buffer[]);                                             \
-    extern "C" int __wrap_halide_##API##_run(void* user_context, void* state_ptr, const char* entry_name,              \
-                                             int blocksX, int blocksY, int blocksZ, int threadsX, int threadsY,        \
-                                             int threadsZ, int shared_mem_bytes, std::size_t arg_sizes[], void* args[], \
-                                             std::int8_t arg_is_buffer[]) {                                            \
-        const int blocks[3] = {blocksX, blocksY, blocksZ}, threads[3] = {threadsX, threadsY, threadsZ};                \
-        if (!kiln::test::admit(user_context, MODULE, entry_name, blocks, threads, shared_mem_bytes) ||                 \
-            (ADDRESSES && !kiln::test::buffers_inside(user_context, entry_name, args, arg_is_buffer)))                 \
-            return halide_error_code_device_run_failed;                                                                \
-        return __real_halide_##API##_run(user_context, state_ptr, entry_name, blocksX, blocksY, blocksZ, threadsX,     \
-                                         threadsY, threadsZ, shared_mem_bytes, arg_sizes, args, arg_is_buffer);        \
+#define KILN_WRAP_RUN(API, MODULE, ADDRESSES)                                                                 \
+    extern "C" int __real_halide_##API##_run(KILN_HALIDE_RUN_PARAMS);                                           \
+    extern "C" int __wrap_halide_##API##_run(KILN_HALIDE_RUN_PARAMS) {                                          \
+        const int blocks[3] = {blocksX, blocksY, blocksZ}, threads[3] = {threadsX, threadsY, threadsZ};         \
+        if (!kiln::test::admit(user_context, MODULE, entry_name, blocks, threads, shared_mem_bytes) ||          \
+            (ADDRESSES && !kiln::test::buffers_inside(user_context, entry_name, args, arg_is_buffer)))          \
+            return halide_error_code_device_run_failed;                                                         \
+        return __real_halide_##API##_run(KILN_HALIDE_RUN_ARGS);                                                 \
     }
 
 #ifdef KILN_CUDA
