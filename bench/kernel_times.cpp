@@ -98,7 +98,7 @@ bool kernel_times_write() {
     out << "# each GPU kernel's time a step (bench/kernel_times.hpp): every launch waited for, so the steps ran "
            "slower than kiln-bench times them without KILN_KERNEL_TIMES\n"
         << "# benchmark\tmodule\tkernel\tlaunches_a_step\tus_a_step\tpct_of_step\tblocks\tthreads\n";
-    char line[512];
+    char line[4096];  // a row; Halide names a kernel by its loops (ResNet-50's longest: 119)
     for (const std::string& name : s.order) {
         const benchmark_record& b = s.kept.at(name);
         if (b.steps <= 0 || b.kernels.empty()) continue;  // a CPU build: no kernels
