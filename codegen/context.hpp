@@ -48,6 +48,9 @@ enum class stage_kind {
                  // RDom r = (J slots, k reduction, t steps), t outermost; inner_extent = J's extent
     channel_stat,  // v(c) a few flops from per-channel sums (batch norm's mean, var, 1 / std):
                    // a CPU computes it once, a GPU where it is read, not in a kernel of its own
+    stat_table,    // t(c, k) a few per-channel statistics side by side (batch norm's taped mean
+                   // and variance, k < 2) from per-channel sums `partial`, which only t reads:
+                   // a GPU computes each channel's row in one thread, the sums' last level in it
 };
 
 struct stage {

@@ -64,13 +64,21 @@ struct op<batch_norm_t<Eps, Momentum>> {
             auto d = [&](const std::vector<Expr>& a) { return Halide::cast(f64, x(a)) - shift; };
             Func sums = pair_sum(c, ch, "sums", d, [&](const std::vector<Expr>& a) { return d(a) * d(a); });
             const Expr offset = sums(ch)[0] / m;  // mean - K
-            mean(ch) = Halide::cast(c.type, shift + offset);
-            var(ch) = Halide::cast(c.type, Halide::max(sums(ch)[1] / m - offset * offset, Halide::cast(f64, 0)));
-            if (c.stats_out) {  // a segment's train_forward: onto its tape
+            const Expr mu = Halide::cast(c.type, shift + offset);
+            const Expr sigma2 = Halide::cast(c.type, Halide::max(sums(ch)[1] / m - offset * offset, Halide::cast(f64, 0)));
+            if (c.stats_out) {
+                // A segment's train_forward: onto its tape, and y reads them back from there,
+                // so that the tape is the sums' only reader (a GPU sums their last level in
+                // the tape's kernel: one kernel a norm fewer).
                 Func stats = *c.stats_out;
                 Var k("k");
-                stats(ch, k) = Halide::select(k == 0, mean(ch), var(ch));
-                c.mark(stats, stage_kind::pointwise, RDom(), c.in[0]);
+                stats(ch, k) = Halide::select(k == 0, mu, sigma2);
+                c.mark(stats, stage_kind::stat_table, RDom(), c.in[0], 0, 1, sums);
+                mean(ch) = stats(ch, 0);
+                var(ch) = stats(ch, 1);
+            } else {
+                mean(ch) = mu;
+                var(ch) = sigma2;
             }
         } else {
             mean(ch) = running_mean(ch);

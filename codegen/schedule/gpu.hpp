@@ -32,6 +32,8 @@
                       and adds its terms (per_thread), no kernel only to zero it.
       channel stats   batch norm's mean, variance and 1 / std: recomputed where read (a
                       division and a square root) rather than a kernel of their own.
+      stat tables     batch norm's taped mean and variance (a segment's train_forward):
+                      a thread per channel, both values, the sums' last level in it.
       per-channel     a piece's root element-wise stages over one dimension of one extent
       outputs         (the gradients of its biases, gammas and betas, the new running
                       averages): one kernel (compute_with), a thread per channel, each
@@ -170,6 +172,16 @@ inline void recurrence(const stage& s) {
     w.compute_at(S, k).bound_extent(along, s.chunk).reorder(along, row).gpu_threads(row);
 }
 
+// Per-channel statistics side by side, t(c, k) (batch norm's taped mean and variance): a
+// thread per channel, its k values in a serial loop, so that the sums they come from, whose
+// last level is computed in the thread (see schedule_cuda), are summed once a channel.
+// (Before: the sums' last level a kernel of its own, then the table a thread per value.)
+inline void stat_table(Func t) {
+    const std::vector<Var> v = t.args();
+    t.compute_root().reorder(v[1], v[0]);
+    flat(t, {v[0]}, t.name() + "_s0");
+}
+
 }  // namespace gpu_detail
 
 // lanes: the target has CUDA's gpu_lanes (see conv); false for OpenCL.
@@ -229,10 +241,14 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
         return k == shared_of.end() ? f.name() + "_s0" : k->second.second;
     };
     auto loop_of = [&](const Func& f) { return Halide::LoopLevel(f, Var(tag_of(f) + "_t0")); };
+    std::map<std::string, Func> table_of;  // the sums a stat_table is made from (and their one reader) -> it
+    for (const stage& s : stages)
+        if (s.kind == stage_kind::stat_table && s.partial.defined()) table_of.emplace(s.partial.name(), s.f);
     // Where a sum's last level (or another per-thread Func) is computed: in the threads of its
     // one reader's kernel (stage_homes), or of the shared kernel that all its readers are in
     // (at the group's first stage, whose loops the others are fused into).
     auto home_of = [&](const Func& f) -> home_loop {
+        if (const auto t = table_of.find(f.name()); t != table_of.end()) return loop_of(t->second);
         if (const Func h = homes.home_of(f); h.defined()) return loop_of(h);
         const std::set<std::string> readers = homes.readers(f);
         if (f.dimensions() != 1 || readers.empty() || !shared_of.count(*readers.begin())) return {};
@@ -275,6 +291,7 @@ inline void schedule_cuda(const stage_list& stages, bool lanes = true) {
         case stage_kind::scalar_sum: tree_sum(f, s.r); break;
         case stage_kind::feature_sum: per_thread(f, s.inner_extent); break;
         case stage_kind::channel_stat: f.compute_inline(); break;
+        case stage_kind::stat_table: stat_table(f); break;
         case stage_kind::pointwise:
         case stage_kind::depthwise:
         case stage_kind::transpose:

@@ -128,6 +128,7 @@ inline void schedule_manual(const stage_list& stages, const Halide::Target& targ
         switch (s.kind) {
         case stage_kind::pointwise:
         case stage_kind::channel_stat:
+        case stage_kind::stat_table:
             vectorize_pure(f);
             if (s.inner_extent >= parallel_threshold) {
                 f.parallel(n);

@@ -163,6 +163,35 @@ TEST_CASE("gpu schedule: a piece's per-channel outputs of one extent are one ker
     CHECK(kernels_in(p, {dy, x, mean, other}, "shared") == 6);
 }
 
+TEST_CASE("gpu schedule: batch norm's taped statistics are one kernel, their sums' last level in it", "[codegen][gpu]") {
+    // A segment's train_forward (ops/batch_norm.hpp): per channel, the sums of x and x^2 over
+    // 32x32 positions and the samples (a Tuple), the table t(c, k) of mean and variance on
+    // the tape, and y reading them back from it. The sums' two levels of partial sums (the
+    // batch is unknown), the table with the last level in its threads, and y: 4 kernels.
+    // As a table of one thread per value (pointwise), the last level was a kernel of its own:
+    // 5. (What they compute is checked against the CPU by tests/gpu: the three-piece
+    // segment_split network on OpenCL, ResNet-50's with KILN_OPENCL_ALL.)
+    auto kernels = [](stage_kind table_kind) {
+        Halide::ImageParam x(Halide::Float(32), 4, "x");
+        Var c("c"), k("k"), i("x"), j("y"), n("n");
+        RDom r(0, 32, 0, 32, 0, x.dim(3).extent(), "r");
+        Func sums("sums"), table("table"), y("y");
+        sums(c) = Halide::Tuple(0.f, 0.f);
+        const Expr v = x(c, r.x, r.y, r.z);
+        sums(c) = Halide::Tuple(sums(c)[0] + v, sums(c)[1] + v * v);
+        const Expr m = 1024.f * Halide::cast<float>(x.dim(3).extent()), mean = sums(c)[0] / m;
+        table(c, k) = Halide::select(k == 0, mean, sums(c)[1] / m - mean * mean);
+        y(c, i, j, n) = (x(c, i, j, n) - table(c, 0)) / Halide::sqrt(table(c, 1) + 1e-3f);
+        table.output_buffer().dim(1).set_bounds(0, 2);
+        stage t{table, table_kind, RDom(), 16};
+        t.partial = sums;
+        schedule_cuda({{sums, stage_kind::batch_sum, r, 16}, t, {y, stage_kind::pointwise, RDom(), 16}});
+        return kernels_in(Halide::Pipeline({table, y}), {x}, table_kind == stage_kind::stat_table ? "table" : "pointwise");
+    };
+    CHECK(kernels(stage_kind::stat_table) == 4);
+    CHECK(kernels(stage_kind::pointwise) == 5);
+}
+
 TEST_CASE("gpu schedule: a whole-tensor sum is summed in levels of at most 64 terms a thread", "[codegen][gpu]") {
     // 3x3x512x512 = 2,359,296 squares: 65,536 partial sums (36 terms each), 1,024, 16, then
     // the one thread adding those 16, and the copy: 5 kernels.
