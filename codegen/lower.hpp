@@ -17,7 +17,9 @@
               Inference folds a batch_norm into the dense, conv2d or depthwise_conv2d layer
               before it when that layer feeds nothing else (training too, when both are frozen): W' = W s, b' = (b - mean) s + beta, s = gamma / sqrt(var + eps).
               An activation that is its input's only reader is marked as that stage's
-              `consumer`, for the schedule to fuse (mark_fusions).
+              `consumer`, for the schedule to fuse (mark_fusions); in the backward, its
+              d_in is the consumer of the stage computing its gradient, where that is
+              the d_in of its output's one reader (mark_backward_fusion).
               Each node is computed once however many consumers it has; gradients from
               several consumers are summed. No gradient flows into a branch with no
               parameter upstream of it, nor into a network input unless input_gradients
@@ -129,15 +131,17 @@ void add_l2(lowered& out, const std::vector<Func>& params, Halide::Type type, co
 // (on a GPU a dense layer's matmul too; the CPU schedule computes a matmul on its own),
 // an element-wise stage is inlined into it. The activation's backward reads its own output,
 // never its input, so nothing else needs the fused value.
+inline bool is_activation(const node_info& n) {
+    return same_cstr(n.kind, "relu") || same_cstr(n.kind, "relu6") || same_cstr(n.kind, "leaky_relu") ||
+           same_cstr(n.kind, "sigmoid") || same_cstr(n.kind, "tanh");
+}
+
 template <std::size_t Count>
 void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std::vector<int>& consumers,
                   const std::array<node_info, Count>& table) {
     for (std::size_t j = 0; j < Count; ++j) {
         const node_info& n = table[j];
-        const bool activation = same_cstr(n.kind, "relu") || same_cstr(n.kind, "relu6") ||
-                                same_cstr(n.kind, "leaky_relu") || same_cstr(n.kind, "sigmoid") ||
-                                same_cstr(n.kind, "tanh");
-        if (!activation || n.from[0] < 0 || consumers[static_cast<std::size_t>(n.from[0])] != 1) continue;
+        if (!is_activation(n) || n.from[0] < 0 || consumers[static_cast<std::size_t>(n.from[0])] != 1) continue;
         const Func& produced = value[static_cast<std::size_t>(n.from[0])];
         if (!produced.defined() || !value[j].defined()) continue;  // across a segment's edge
         for (stage& s : stages)
@@ -146,6 +150,21 @@ void mark_fusions(stage_list& stages, const std::vector<Func>& value, const std:
                  s.kind == stage_kind::matmul))
                 s.consumer = value[j];
     }
+}
+
+// The same in the backward: an activation whose output has one consumer takes its gradient
+// dy from that consumer's d_in alone, and its own d_in reads dy point for point (with its
+// output: dx = dy * f'(y)). So the stage computing dy writes dx instead: a convolution's
+// d_in tiles go through the activation's derivative on their way out, a depthwise or
+// element-wise d_in (a pooling's, a strided 1x1's spread) is computed inside it. (Apart, dy
+// went to memory and a pass of its own read it back with y: for ResNet-50, a kernel and a
+// tensor's round trip per ReLU.)
+inline void mark_backward_fusion(stage_list& stages, const Func& dy, const Func& dx) {
+    for (stage& s : stages)
+        if (s.f.name() == dy.name() && !s.consumer.defined() &&
+            (s.kind == stage_kind::conv || s.kind == stage_kind::depthwise ||
+             (s.kind == stage_kind::pointwise && !s.f.has_update_definition())))
+            s.consumer = dx;
 }
 
 // A train_forward's tape: each value is computed straight into its tape Func, as into an
@@ -399,6 +418,7 @@ lowered lower(Halide::Type type, const std::vector<Func>& inputs, const std::vec
             } else {
                 if (!grad[i].defined()) return;
                 grads g = op<L>::backward(c, value[from], value[i], grad[i], used_params[i]);
+                if (is_activation(info) && consumers[i] == 1) mark_backward_fusion(out.stages, grad[i], g.d_in);
                 if constexpr (is_state_node<typename N::from>::value) {
                     accumulate(Net::node_table[from].from[0], g.d_in);
                     accumulate(Net::node_table[from].from[1], g.d_state);

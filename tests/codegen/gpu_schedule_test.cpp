@@ -10,8 +10,10 @@
 #include <sstream>
 #include <string>
 
+#include "codegen/lower.hpp"
 #include "codegen/schedule/gpu.hpp"
 #include "codegen/target.hpp"
+#include "dsl/kiln.hpp"
 
 using namespace kiln::codegen;
 using Halide::Func;
@@ -190,6 +192,56 @@ TEST_CASE("gpu schedule: batch norm's taped statistics are one kernel, their sum
     };
     CHECK(kernels(stage_kind::stat_table) == 4);
     CHECK(kernels(stage_kind::pointwise) == 5);
+}
+
+TEST_CASE("gpu schedule: a convolution's d_in is written through the derivative of the activation before it",
+          "[codegen][gpu]") {
+    // conv -> relu -> conv: the second convolution's d_in is the relu's dy, which only the
+    // relu's d_in reads (point for point, with the relu's output): lower() makes the d_in
+    // the convolution's consumer (mark_backward_fusion), and its tiles go through
+    // dx = dy * (y > 0) on their way out. The training step's CUDA build then has one kernel
+    // fewer than the same stages without that fusion. (What it computes: the op harness's
+    // conv, pooling and depthwise cases against finite differences on the CPU, and every
+    // network's OpenCL case against the CPU.)
+    using Net = kiln::network<std::remove_cvref_t<decltype(kiln::input(kiln::image<8, 8, 4>) >>
+                                                           kiln::conv2d<8, 3, 3, 1, kiln::padding::same> >> kiln::relu >>
+                                                           kiln::conv2d<8, 3, 3, 1, kiln::padding::same> >>
+                                                           kiln::flatten >> kiln::dense<2> >> kiln::loss::mse)>>;
+    auto kernels = [](bool fused) {
+        Halide::ImageParam x(Halide::Float(32), 2, "x"), labels(Halide::Float(32), 2, "labels");
+        x.dim(0).set_bounds(0, 8 * 8 * 4);
+        std::vector<Func> params;
+        std::vector<Halide::Argument> args{x, labels};
+        for (std::size_t k = 0; k < Net::params.size(); ++k) {
+            const kiln::param_entry& e = Net::params[k];
+            Halide::ImageParam p(Halide::Float(32), e.spec.rank, "p" + std::to_string(k));
+            for (int d = 0; d < e.spec.rank; ++d) p.dim(d).set_bounds(0, e.spec.dims[static_cast<std::size_t>(d)]);
+            params.push_back(p);
+            args.push_back(p);
+        }
+        const training_inputs train{Expr(0.f), Expr(1.f), Expr(uint32_t{1}), Expr(uint32_t{1})};
+        lowered l = lower<Net>(Halide::Float(32), {x}, params, x.dim(1).extent(), labels, &train);
+        // (Halide names the second lowering's Funcs "conv2d2_d_in$1", ...)
+        auto named = [](const Func& f, const std::string& name) { return f.name().substr(0, f.name().find('$')) == name; };
+        int marked = 0;
+        for (stage& s : l.stages)
+            if (named(s.f, "conv2d2_d_in") && s.consumer.defined() && named(s.consumer, "relu1_d_in")) {
+                ++marked;
+                if (!fused) s.consumer = Func();
+            }
+        CHECK(marked == 1);
+        std::vector<Func> outs{l.cost};
+        for (std::size_t k = 0; k < l.d_params.size(); ++k) {
+            Func d("d_out" + std::to_string(k));
+            const std::vector<Var> v = l.d_params[k].args();
+            d(v) = l.d_params[k](v);
+            l.stages.push_back({d, stage_kind::pointwise, RDom(), Net::params[k].spec.dims[0], 0});
+            outs.push_back(d);
+        }
+        schedule_cuda(l.stages);
+        return kernels_in(Halide::Pipeline(outs), args, fused ? "fused" : "apart");
+    };
+    CHECK(kernels(true) == kernels(false) - 1);
 }
 
 TEST_CASE("gpu schedule: a whole-tensor sum is summed in levels of at most 64 terms a thread", "[codegen][gpu]") {
